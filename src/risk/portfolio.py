@@ -1,0 +1,110 @@
+"""A portfolio: the contract's tables, typed and validated, held together.
+
+A :class:`Portfolio` is what every stage after validation receives. Its frames follow
+the contract (:mod:`risk.contract`) with these dtypes:
+
+- ``id`` and ``code`` columns: strings;
+- ``date`` columns: ``datetime64`` (never Python ``date`` objects, which refuse to be
+  compared with timestamps under pandas 3); empty dates are ``NaT``;
+- ``money``: ``float64`` EUR; ``count`` and ``year``: ``int64``; ``bool``: ``bool``.
+
+The ledger's empty ``posted_date`` is filled with ``event_date`` when the portfolio is
+built, so that every later stage can trust it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+import pandas as pd
+
+from risk.contract import SUPPORT, TABLES
+
+
+def empty_table(name: str) -> pd.DataFrame:
+    """Return an empty frame with the contract columns and dtypes of table ``name``."""
+    dtypes = {
+        "id": "str",
+        "code": "str",
+        "date": "datetime64[ns]",
+        "money": "float64",
+        "count": "int64",
+        "year": "int64",
+        "bool": "bool",
+    }
+    table = TABLES[name]
+    return pd.DataFrame({c.name: pd.Series(dtype=dtypes[c.kind]) for c in table.columns})
+
+
+@dataclass(frozen=True)
+class Portfolio:
+    """The contract tables of one landlord's portfolio, already validated.
+
+    Build one with :func:`risk.ingestion.read_portfolio` (which validates) or
+    :func:`risk.simulation.simulate`; inside the library the data is trusted.
+
+    Parameters
+    ----------
+    tenancies, incomes, apl, ledger
+        Required contract tables.
+    support
+        Optional follow-up table; an empty frame when the export has none.
+    """
+
+    tenancies: pd.DataFrame
+    incomes: pd.DataFrame
+    apl: pd.DataFrame
+    ledger: pd.DataFrame
+    support: pd.DataFrame
+
+    @classmethod
+    def from_frames(
+        cls,
+        tenancies: pd.DataFrame,
+        incomes: pd.DataFrame,
+        apl: pd.DataFrame,
+        ledger: pd.DataFrame,
+        support: pd.DataFrame | None = None,
+    ) -> Portfolio:
+        """Assemble a portfolio, filling an absent support table and empty posted dates."""
+        if support is None:
+            support = empty_table(SUPPORT.name)
+        if ledger["posted_date"].isna().any():
+            ledger = ledger.assign(posted_date=ledger["posted_date"].fillna(ledger["event_date"]))
+        return cls(tenancies=tenancies, incomes=incomes, apl=apl, ledger=ledger, support=support)
+
+    def tables(self) -> Iterator[tuple[str, pd.DataFrame]]:
+        """Yield ``(name, frame)`` for every contract table, in contract order."""
+        for name in TABLES:
+            yield name, getattr(self, name)
+
+    def write(self, directory: str | Path, fmt: Literal["parquet", "csv"] = "parquet") -> Path:
+        """Write one file per table into ``directory`` (created if needed).
+
+        Parameters
+        ----------
+        directory
+            Target folder.
+        fmt
+            ``parquet`` (default, exact dtypes) or ``csv`` (UTF-8, comma, ISO dates).
+
+        Returns
+        -------
+        Path
+            The folder written.
+        """
+        out = Path(directory)
+        out.mkdir(parents=True, exist_ok=True)
+        for name, frame in self.tables():
+            if fmt == "parquet":
+                frame.to_parquet(out / f"{name}.parquet", index=False)
+            else:
+                frame.to_csv(out / f"{name}.csv", index=False, date_format="%Y-%m-%d")
+        return out
+
+    def summary(self) -> dict[str, int]:
+        """Return the number of rows of each table."""
+        return {name: len(frame) for name, frame in self.tables()}
