@@ -1,0 +1,151 @@
+"""The ``risk`` command line: each command translates arguments into one library call.
+
+Heavy libraries are imported inside the commands so that ``risk --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.console import Console
+
+if TYPE_CHECKING:
+    from risk.portfolio import Portfolio
+
+app = typer.Typer(
+    name="risk",
+    help="Early warning of rent arrears: validate exports, build point-in-time features and labels.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_show_locals=False,
+)
+console = Console()
+err_console = Console(stderr=True)
+
+DataDir = Annotated[
+    Path,
+    typer.Argument(help="Folder with one file per contract table (CSV or Parquet)."),
+]
+MappingOpt = Annotated[
+    Path | None,
+    typer.Option("--mapping", help="YAML column mapping from the export to the contract."),
+]
+AsOfOpt = Annotated[
+    list[str],
+    typer.Option("--as-of", help="As-of date YYYY-MM-DD; repeat for several dates."),
+]
+
+
+def _read(data_dir: Path, mapping: Path | None) -> Portfolio:
+    """Read and validate a portfolio, or print every problem and exit 1."""
+    from risk.ingestion import ContractViolation, read_portfolio
+
+    try:
+        return read_portfolio(data_dir, mapping=mapping)
+    except ContractViolation as violation:
+        for line in violation.report.render():
+            err_console.print(line, markup=False, highlight=False)
+        raise typer.Exit(code=1) from None
+
+
+@app.command()
+def validate(data_dir: DataDir, mapping: MappingOpt = None) -> None:
+    """Check an export against the data contract; list every problem; exit 1 if any."""
+    from risk.validation import validate_directory
+
+    report = validate_directory(data_dir, mapping=mapping)
+    for line in report.render():
+        (console if report.ok else err_console).print(line, markup=False, highlight=False)
+    if not report.ok:
+        raise typer.Exit(code=1)
+
+
+@app.command()
+def features(
+    data_dir: DataDir,
+    as_of: AsOfOpt,
+    out: Annotated[Path, typer.Option("--out", help="Parquet file to write.")],
+    mapping: MappingOpt = None,
+) -> None:
+    """Build every catalogue feature for the tenancies present at each as-of date."""
+    from risk.features import build_features
+
+    portfolio = _read(data_dir, mapping)
+    with console.status("Building features…"):
+        frame = build_features(portfolio, as_of)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    frame.to_parquet(out, index=False)
+    console.print(f"{len(frame):,} rows x {frame.shape[1] - 2} features written to {out}")
+
+
+@app.command()
+def labels(
+    data_dir: DataDir,
+    as_of: AsOfOpt,
+    out: Annotated[Path, typer.Option("--out", help="Parquet or CSV file to write.")],
+    label: Annotated[str, typer.Option("--label", help="Label name (see docs/labels.md).")] = (
+        "first_arrears"
+    ),
+    horizon: Annotated[int, typer.Option("--horizon", help="Horizon in months.")] = 3,
+    outcomes: Annotated[
+        Path | None, typer.Option("--outcomes", help="The team's outcomes table (label outcomes).")
+    ] = None,
+    mapping: MappingOpt = None,
+) -> None:
+    """Compute a named label for the tenancies present at each as-of date."""
+    from risk.labels import build_labels, read_outcomes
+
+    portfolio = _read(data_dir, mapping)
+    outcome_frame = read_outcomes(outcomes) if outcomes is not None else None
+    with console.status("Computing labels…"):
+        frame = build_labels(
+            portfolio, as_of, label=label, horizon_months=horizon, outcomes=outcome_frame
+        )
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if out.suffix.lower() == ".csv":
+        frame.to_csv(out, index=False, date_format="%Y-%m-%d")
+    else:
+        frame.to_parquet(out, index=False)
+    counts = frame["status"].value_counts().to_dict()
+    console.print(f"{len(frame):,} rows written to {out}: {counts}")
+
+
+@app.command()
+def simulate(
+    out: Annotated[Path, typer.Option("--out", help="Folder to write the portfolio into.")],
+    tenancies: Annotated[int, typer.Option("--tenancies", min=100, max=500_000)] = 5_000,
+    start: Annotated[str, typer.Option("--start", help="First month, YYYY-MM.")] = "2019-01",
+    end: Annotated[str, typer.Option("--end", help="Last month, YYYY-MM.")] = "2024-12",
+    seed: Annotated[int, typer.Option("--seed")] = 0,
+    profile: Annotated[str, typer.Option("--profile", help="residences or hlm.")] = "residences",
+) -> None:
+    """Write a synthetic portfolio in the data contract, with its truth table beside it."""
+    from risk.simulation import simulate as run_simulation
+
+    with console.status(f"Simulating {tenancies:,} tenancies…"):
+        simulation = run_simulation(
+            n_tenancies=tenancies, start=start, end=end, seed=seed, profile=profile
+        )
+        simulation.write(out)
+    for name, rows in simulation.portfolio.summary().items():
+        console.print(f"{name:<10} {rows:>12,} rows")
+    console.print(f"written to {out}")
+
+
+@app.command()
+def demo(
+    out: Annotated[Path, typer.Option("--out", help="Working folder.")] = Path("out/demo"),
+    tenancies: Annotated[int, typer.Option("--tenancies", min=100, max=500_000)] = 5_000,
+    seed: Annotated[int, typer.Option("--seed")] = 0,
+) -> None:
+    """Run the main job on built-in defaults: simulate, validate, build features and labels."""
+    from risk.demo import run_demo
+
+    run_demo(out=out, n_tenancies=tenancies, seed=seed, console=console)
+
+
+def main() -> None:
+    """Entry point for ``python -m risk``."""
+    app()

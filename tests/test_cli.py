@@ -1,0 +1,71 @@
+"""The command line, end to end on a small simulated export."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+from typer.testing import CliRunner
+
+from risk.catalogue import FEATURES
+from risk.cli import app
+
+runner = CliRunner()
+
+
+def test_validate_accepts_a_simulated_export(small_export: Path) -> None:
+    result = runner.invoke(app, ["validate", str(small_export)])
+    assert result.exit_code == 0, result.output
+
+
+def test_validate_exits_1_and_names_the_problem_when_a_table_is_missing(
+    small_export: Path, tmp_path: Path
+) -> None:
+    for name in ("tenancies", "incomes", "apl"):
+        (tmp_path / f"{name}.parquet").write_bytes((small_export / f"{name}.parquet").read_bytes())
+    result = runner.invoke(app, ["validate", str(tmp_path)])
+    assert result.exit_code == 1
+    assert "ledger" in result.output
+
+
+def test_validate_writes_nothing_into_the_export(small_export: Path) -> None:
+    before = sorted(p.name for p in small_export.rglob("*"))
+    runner.invoke(app, ["validate", str(small_export)])
+    assert sorted(p.name for p in small_export.rglob("*")) == before
+
+
+def test_features_writes_one_row_per_present_tenancy_and_every_catalogue_feature(
+    small_export: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "features.parquet"
+    result = runner.invoke(
+        app,
+        ["features", str(small_export), "--as-of", "2024-03-01", "--as-of", "2024-06-01",
+         "--out", str(out)],
+    )
+    assert result.exit_code == 0, result.output
+    frame = pd.read_parquet(out)
+    assert list(frame.columns) == ["tenancy_id", "as_of", *(f.name for f in FEATURES)]
+    assert set(frame["as_of"]) == {pd.Timestamp("2024-03-01"), pd.Timestamp("2024-06-01")}
+    assert not frame.duplicated(["tenancy_id", "as_of"]).any()
+
+
+def test_labels_writes_the_named_label_as_csv(small_export: Path, tmp_path: Path) -> None:
+    out = tmp_path / "labels.csv"
+    result = runner.invoke(
+        app,
+        ["labels", str(small_export), "--as-of", "2024-06-01", "--label", "first_arrears",
+         "--out", str(out)],
+    )
+    assert result.exit_code == 0, result.output
+    frame = pd.read_csv(out)
+    assert {"tenancy_id", "as_of", "label", "status"} <= set(frame.columns)
+    assert frame["label"].dropna().isin([0, 1]).all()
+
+
+def test_features_refuses_an_invalid_export_with_exit_code_1(tmp_path: Path) -> None:
+    result = runner.invoke(
+        app, ["features", str(tmp_path), "--as-of", "2024-06-01", "--out", str(tmp_path / "f.parquet")]
+    )
+    assert result.exit_code == 1
+    assert not (tmp_path / "f.parquet").exists()
