@@ -95,7 +95,8 @@ def labels(
     mapping: MappingOpt = None,
 ) -> None:
     """Compute a named label for the tenancies present at each as-of date."""
-    from risk.labels import build_labels, read_outcomes
+    from risk.labels import build_labels
+    from risk.outcomes import read_outcomes
 
     portfolio = _read(data_dir, mapping)
     outcome_frame = read_outcomes(outcomes) if outcomes is not None else None
