@@ -1,0 +1,121 @@
+"""Benchmark of the simulator at landlord size (not a test).
+
+Simulates 500,000 tenancies over 60 months (2020-01 .. 2024-12, profile
+``residences``: about 24 million ledger rows and 10 million truth rows) in a fresh
+subprocess, then writes the export (Parquet, with the truth table). Inside the child,
+wall time is measured around :func:`risk.simulation.simulate` and around
+:meth:`Simulation.write`; the parent measures the child's whole wall time and its peak
+RSS (``os.wait4``, the child's own ``ru_maxrss``). Targets on 2 cores: the simulation
+within 3 minutes and 8 GB.
+
+Usage: ``python bench/bench_simulation.py [--tenancies N] [--start YYYY-MM]
+[--end YYYY-MM] [--profile residences|hlm] [--no-write] [--out FILE]``.
+Results go to ``bench/results/simulation.json`` (or ``--out``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+TARGET_SECONDS = 180.0
+TARGET_PEAK_GB = 8.0
+RESULTS = Path(__file__).parent / "results" / "simulation.json"
+
+
+def child(args: argparse.Namespace) -> None:
+    """Simulate (and write) once; print timings and sizes as one JSON line."""
+    from risk.simulation import simulate
+
+    t0 = time.perf_counter()
+    simulation = simulate(
+        n_tenancies=args.tenancies,
+        start=args.start,
+        end=args.end,
+        seed=args.seed,
+        profile=args.profile,
+    )
+    simulate_s = time.perf_counter() - t0
+    write_s = None
+    if args.write:
+        with tempfile.TemporaryDirectory() as tmp:
+            t1 = time.perf_counter()
+            simulation.write(Path(tmp) / "export")
+            write_s = time.perf_counter() - t1
+    sizes = simulation.portfolio.summary()
+    sizes["truth"] = len(simulation.truth)
+    print(json.dumps({"simulate_s": simulate_s, "write_s": write_s, "rows": sizes}))
+
+
+def measure(args: argparse.Namespace) -> dict[str, object]:
+    """Run the child in a fresh process; return its timings and peak RSS."""
+    cmd = [
+        sys.executable,
+        __file__,
+        "--child",
+        "--tenancies",
+        str(args.tenancies),
+        "--start",
+        args.start,
+        "--end",
+        args.end,
+        "--seed",
+        str(args.seed),
+        "--profile",
+        args.profile,
+    ]
+    if not args.write:
+        cmd.append("--no-write")
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - t0
+    out = proc.stdout.read() if proc.stdout else ""
+    if status != 0:
+        raise SystemExit(f"child failed with status {status}")
+    result = json.loads(out.strip().splitlines()[-1])
+    # ru_maxrss is in kilobytes on Linux.
+    result["peak_rss_gb"] = usage.ru_maxrss * 1024 / 1e9
+    result["process_wall_s"] = wall
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--tenancies", type=int, default=500_000)
+    parser.add_argument("--start", default="2020-01")
+    parser.add_argument("--end", default="2024-12")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--profile", default="residences", choices=["residences", "hlm"])
+    parser.add_argument("--no-write", dest="write", action="store_false")
+    parser.add_argument("--out", type=Path, default=RESULTS)
+    args = parser.parse_args()
+    if args.child:
+        child(args)
+        return
+    result = measure(args)
+    payload = {
+        "tenancies": args.tenancies,
+        "period": f"{args.start}..{args.end}",
+        "profile": args.profile,
+        "cores": os.cpu_count(),
+        "targets": {"seconds": TARGET_SECONDS, "peak_gb": TARGET_PEAK_GB},
+        "result": result,
+        "meets_targets": bool(
+            result["simulate_s"] <= TARGET_SECONDS and result["peak_rss_gb"] <= TARGET_PEAK_GB
+        ),
+    }
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(payload, indent=2) + "\n")
+    print(json.dumps(payload, indent=2))
+
+
+if __name__ == "__main__":
+    main()
