@@ -51,13 +51,15 @@ def row(tid: str, event: str, kind: str, amount: float, posted: str | None = Non
     }
 
 
-def apl(tid: str, effective: str, amount: float, posted: str | None = None):
+def apl(
+    tid: str, effective: str, amount: float, posted: str | None = None, to_landlord: bool = True
+):
     return {
         "tenancy_id": tid,
         "effective_date": effective,
         "posted_date": posted or effective,
         "monthly_amount": amount,
-        "paid_to_landlord": True,
+        "paid_to_landlord": to_landlord,
     }
 
 
@@ -223,6 +225,24 @@ def test_apl_lowers_the_residual_rent_so_the_same_debt_means_more_months():
     )
     assert status_of(p, "with_apl") == (1, lbl.STATUS_POSITIVE)
     assert status_of(p, "without_apl") == (0, lbl.STATUS_NEGATIVE)
+
+
+def test_apl_paid_to_the_tenant_does_not_lower_the_residual_rent():
+    p = make_portfolio(
+        [tenancy("t1")],
+        [
+            row("t1", "2024-01-01", "rent_charge", 500),  # January billed
+            row("t1", "2024-01-10", "tenant_payment", 250),  # half paid
+            row("t1", "2024-02-01", "rent_charge", 500),  # February billed
+            row("t1", "2024-02-10", "tenant_payment", 250),  # half paid: 500 owed
+            row("t1", "2024-03-01", "rent_charge", 500),  # March billed
+            row("t1", "2024-03-10", "tenant_payment", 500),  # paid: still 500 owed
+        ],
+        # APL of 250 paid to the tenant: the tenant owes the full 500 a month, so 500
+        # owed is one month, not the two it would be under tiers payant.
+        [apl("t1", "2023-06-01", 250, to_landlord=False)],
+    )
+    assert status_of(p, "t1") == (0, lbl.STATUS_NEGATIVE)
 
 
 def test_the_apl_of_the_month_just_ended_sets_the_residual_rent_at_a_month_end():
@@ -555,6 +575,8 @@ def reference_status(
     def residual(at: pd.Timestamp) -> float:
         rows = aid[aid["effective_date"] < at].sort_values("effective_date")
         amount = rows["monthly_amount"].iloc[-1] if len(rows) else 0.0
+        if len(rows) and not rows["paid_to_landlord"].iloc[-1]:
+            amount = 0.0  # APL paid to the tenant does not lower what the landlord is owed
         return max(t["monthly_rent"] - amount, RESIDUAL_RENT_FLOOR_SHARE * t["monthly_rent"])
 
     def behind(at: pd.Timestamp) -> bool:
@@ -616,7 +638,13 @@ def portfolios(draw):
         for _ in range(draw(st.integers(0, 3))):
             day = draw(DAYS)
             amount = draw(st.sampled_from([0.0, 150.0, 280.0]))
-            apls[(tid, day)] = apl(tid, day, amount, posted=_later(day, draw(st.integers(-40, 60))))
+            apls[(tid, day)] = apl(
+                tid,
+                day,
+                amount,
+                posted=_later(day, draw(st.integers(-40, 60))),
+                to_landlord=draw(st.booleans()),
+            )
     return make_portfolio(tenancies, ledger, list(apls.values()))
 
 

@@ -1,12 +1,18 @@
-"""What "in arrears" means, shared by the features and the labels.
+"""What "in arrears" means, shared by the features, the labels and the simulator.
 
-Practitioners count arrears in months of *residual rent*: the rent and charges billed
-minus the housing benefit (APL) that covers part of them. A household whose APL covers
-almost all the rent would otherwise be "two months behind" for a few euros, so the
-residual rent is floored at a share of the full rent.
+Practitioners count arrears in months of *residual rent* (loyer résiduel): what the
+tenant has to pay the landlord each month, that is the rent and charges billed minus
+the housing benefit (APL) when the landlord receives it directly (tiers payant). APL
+paid to the tenant does not lower what the tenant owes the landlord, so it is not
+subtracted. A household whose APL covers almost all the rent would otherwise be "two
+months behind" for a few euros, so the residual rent is floored at a share of the
+full rent.
 """
 
 from __future__ import annotations
+
+import numpy as np
+import numpy.typing as npt
 
 #: Residual rent never counts for less than this share of the full monthly rent.
 RESIDUAL_RENT_FLOOR_SHARE = 0.10
@@ -15,7 +21,7 @@ RESIDUAL_RENT_FLOOR_SHARE = 0.10
 ARREARS_MONTHS = 2.0
 
 
-def residual_rent_sql(rent: str, apl: str) -> str:
+def residual_rent_sql(rent: str, apl: str, paid_to_landlord: str | None = None) -> str:
     """Return a SQL expression for the residual rent, EUR a month.
 
     Parameters
@@ -24,5 +30,30 @@ def residual_rent_sql(rent: str, apl: str) -> str:
         SQL expression of the monthly rent and charges.
     apl
         SQL expression of the monthly APL amount in force (NULL counts as 0).
+    paid_to_landlord
+        SQL boolean expression: whether that APL is paid to the landlord. APL paid to
+        the tenant is not subtracted. ``None`` treats every APL as paid to the landlord.
     """
-    return f"GREATEST({rent} - COALESCE({apl}, 0), {RESIDUAL_RENT_FLOOR_SHARE} * {rent})"
+    deducted = f"COALESCE({apl}, 0)"
+    if paid_to_landlord is not None:
+        deducted = f"CASE WHEN COALESCE({paid_to_landlord}, FALSE) THEN {deducted} ELSE 0 END"
+    return f"GREATEST({rent} - {deducted}, {RESIDUAL_RENT_FLOOR_SHARE} * {rent})"
+
+
+def residual_rent(
+    rent: npt.ArrayLike, apl: npt.ArrayLike, paid_to_landlord: npt.ArrayLike
+) -> npt.NDArray[np.float64]:
+    """Residual rent, EUR a month, for arrays of rents and APL in force (see module doc).
+
+    Parameters
+    ----------
+    rent
+        Monthly rent and charges.
+    apl
+        Monthly APL amount in force (0 when not entitled).
+    paid_to_landlord
+        Whether that APL is paid to the landlord; APL paid to the tenant is not deducted.
+    """
+    rent_arr = np.asarray(rent, dtype=np.float64)
+    deducted = np.where(np.asarray(paid_to_landlord, dtype=bool), np.asarray(apl, np.float64), 0.0)
+    return np.maximum(rent_arr - deducted, RESIDUAL_RENT_FLOOR_SHARE * rent_arr)

@@ -334,7 +334,10 @@ def _ledger_statuses(
         "ledger_in", portfolio.ledger[["tenancy_id", "event_date", "posted_date", "kind", "amount"]]
     )
     con.register(
-        "apl_in", portfolio.apl[["tenancy_id", "effective_date", "posted_date", "monthly_amount"]]
+        "apl_in",
+        portfolio.apl[
+            ["tenancy_id", "effective_date", "posted_date", "monthly_amount", "paid_to_landlord"]
+        ],
     )
     con.register("horizons_in", _horizons(dates, horizon_months))
     con.register("checks_in", checks)
@@ -366,7 +369,8 @@ def _ledger_statuses(
         SELECT k, month + INTERVAL 1 MONTH AS d, SUM(amount) AS amount
         FROM facts GROUP BY k, month;
         CREATE TEMP TABLE apl AS
-        SELECT t.k, a.effective_date::TIMESTAMP AS effective_date, a.monthly_amount
+        SELECT t.k, a.effective_date::TIMESTAMP AS effective_date, a.monthly_amount,
+               a.paid_to_landlord
         FROM apl_in a JOIN tenancies t USING (tenancy_id)
         WHERE a.posted_date::TIMESTAMP < getvariable('cutoff');
         -- Dates at which each tenancy's state is needed. First the 1sts of months (the
@@ -409,23 +413,26 @@ def _ledger_statuses(
         CREATE TEMP TABLE state AS
         WITH history AS (
             SELECT k, d, 0 AS rank, amount, NULL::DOUBLE AS apl_amount,
+                   NULL::BOOLEAN AS apl_to_landlord,
                    NULL::BOOLEAN AS is_check, NULL::BOOLEAN AS is_exit
             FROM month_nets
             UNION ALL
-            SELECT k, d, 1, 0, NULL, is_check, is_exit FROM points
+            SELECT k, d, 1, 0, NULL, NULL, is_check, is_exit FROM points
             UNION ALL
-            SELECT k, effective_date, 2, 0, monthly_amount, NULL, NULL FROM apl
+            SELECT k, effective_date, 2, 0, monthly_amount, paid_to_landlord, NULL, NULL
+            FROM apl
         ),
         running AS (
             SELECT k, d, rank, is_check, is_exit,
                    SUM(amount) OVER w AS balance,
-                   last_value(apl_amount IGNORE NULLS) OVER w AS apl_amount
+                   last_value(apl_amount IGNORE NULLS) OVER w AS apl_amount,
+                   last_value(apl_to_landlord IGNORE NULLS) OVER w AS apl_to_landlord
             FROM history
             WINDOW w AS (PARTITION BY k ORDER BY d, rank ROWS UNBOUNDED PRECEDING)
         )
         SELECT r.k, r.d, r.is_check, r.is_exit, t.end_date,
                r.balance + COALESCE(x.amount, 0) AS balance,
-               {residual_rent_sql("t.monthly_rent", "r.apl_amount")} AS residual
+               {residual_rent_sql("t.monthly_rent", "r.apl_amount", "r.apl_to_landlord")} AS residual
         FROM running r
         JOIN tenancies t USING (k)
         LEFT JOIN partial x ON x.k = r.k AND x.d = r.d
