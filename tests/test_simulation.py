@@ -99,6 +99,8 @@ def test_the_same_seed_writes_the_same_bytes(tmp_path: Path) -> None:
     a, b = files(tmp_path / "a"), files(tmp_path / "b")
     assert a == b
     assert set(a) == {f"{name}.parquet" for name in TABLES} | {"truth/truth.parquet"}
+    manifest = "truth/simulation.json"
+    assert (tmp_path / "a" / manifest).read_bytes() == (tmp_path / "b" / manifest).read_bytes()
 
 
 # --- the data contract ----------------------------------------------------------------
@@ -285,6 +287,30 @@ def test_a_written_simulation_passes_contract_validation(tmp_path: Path) -> None
         folder = simulate(n_tenancies=600, seed=8, profile=profile).write(tmp_path / profile)
         report = validation.validate_directory(folder)
         assert report.ok, "\n".join(report.render())
+
+
+def test_the_truth_stores_identifiers_and_statuses_as_categories(sim: Simulation) -> None:
+    truth = sim.truth
+    assert isinstance(truth["tenancy_id"].dtype, pd.CategoricalDtype)
+    assert isinstance(truth["employment_status"].dtype, pd.CategoricalDtype)
+    assert truth["tenancy_id"].cat.codes.dtype.itemsize <= 4
+    assert truth["employment_status"].cat.codes.dtype.itemsize == 1
+    assert truth["balance"].dtype == np.float64 and truth["p_miss"].dtype == np.float32
+
+
+def test_write_records_the_whole_configuration_which_reads_back_equal(tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    from risk.simulation.persist import read_manifest
+
+    config = SimulationConfig(n_tenancies=200, seed=6, profile="hlm", start="2023-01")
+    config = config.with_(payment=replace(config.payment, direct_debit=-1.1))
+    simulation = simulate(config)
+    out = simulation.write(tmp_path / "export")
+    again, manifest = read_manifest(out)
+    assert again == config
+    assert manifest["rows"]["ledger"] == len(simulation.portfolio.ledger)
+    assert simulate(again).portfolio.ledger.equals(simulation.portfolio.ledger)
 
 
 def test_write_puts_the_truth_in_its_own_folder(tmp_path: Path) -> None:

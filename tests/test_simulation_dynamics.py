@@ -9,7 +9,7 @@ import pytest
 from risk.simulation import Simulation, SimulationConfig, simulate
 from risk.simulation.benefit import apl_amount
 from risk.simulation.config import AplParams
-from risk.simulation.engine import advance, roll_out, run
+from risk.simulation.engine import advance, replay, roll_out, run
 from risk.simulation.state import PRESENT, State
 
 
@@ -145,3 +145,23 @@ def test_roll_outs_from_a_state_draw_many_paths_without_touching_it() -> None:
     # Paths of the same tenancy differ: the future is uncertain.
     spread = result.balance[:, -1].reshape(len(present), 20).std(axis=1)
     assert (spread > 0).mean() > 0.2
+
+
+def test_a_silent_replay_passes_through_the_states_of_the_recorded_run() -> None:
+    config = SimulationConfig(n_tenancies=900, seed=15, profile="hlm")
+    recorded: dict[int, State] = {}
+    replayed: dict[int, State] = {}
+
+    def keep(into: dict[int, State]):
+        def hook(m: int, state: State, _: object) -> None:
+            if m in (0, 37, 71):
+                into[m] = state.subset(np.arange(len(state)))
+
+        return hook
+
+    run(config, on_month=keep(recorded))
+    replay(config, 71, keep(replayed))
+    assert set(replayed) == {0, 37, 71}
+    for m, state in recorded.items():
+        for name in ("balance", "emp", "apl", "apl_m", "phase", "end_day", "support", "plan"):
+            assert np.array_equal(getattr(replayed[m], name), getattr(state, name)), (m, name)

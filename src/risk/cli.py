@@ -113,26 +113,96 @@ def labels(
     console.print(f"{len(frame):,} rows written to {out}: {counts}")
 
 
+#: Size from which the calibration tolerances hold (sampling noise of the figures).
+CHECK_MIN_TENANCIES = 40_000
+
+
 @app.command()
 def simulate(
-    out: Annotated[Path, typer.Option("--out", help="Folder to write the portfolio into.")],
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", help="Folder to write the portfolio into (optional with --check)."),
+    ] = None,
     tenancies: Annotated[int, typer.Option("--tenancies", min=100, max=500_000)] = 5_000,
     start: Annotated[str, typer.Option("--start", help="First month, YYYY-MM.")] = "2019-01",
     end: Annotated[str, typer.Option("--end", help="Last month, YYYY-MM.")] = "2024-12",
     seed: Annotated[int, typer.Option("--seed")] = 0,
     profile: Annotated[str, typer.Option("--profile", help="residences or hlm.")] = "residences",
+    check: Annotated[
+        bool,
+        typer.Option(
+            "--check",
+            help="Print the calibration table (DOMAIN.md figures); exit 1 if one is missed.",
+        ),
+    ] = False,
 ) -> None:
     """Write a synthetic portfolio in the data contract, with its truth table beside it."""
+    from risk.simulation import calibration_table
     from risk.simulation import simulate as run_simulation
+    from risk.simulation.calibration import render
 
+    if out is None and not check:
+        raise typer.BadParameter("give --out, --check or both", param_hint="--out")
     with console.status(f"Simulating {tenancies:,} tenancies…"):
         simulation = run_simulation(
             n_tenancies=tenancies, start=start, end=end, seed=seed, profile=profile
         )
-        simulation.write(out)
-    for name, rows in simulation.portfolio.summary().items():
-        console.print(f"{name:<10} {rows:>12,} rows")
-    console.print(f"written to {out}")
+        if out is not None:
+            simulation.write(out)
+    if out is not None:
+        for name, rows in simulation.portfolio.summary().items():
+            console.print(f"{name:<10} {rows:>12,} rows")
+        console.print(f"written to {out}")
+    if check:
+        table = calibration_table(simulation, profile)
+        for line in render(table):
+            console.print(line, markup=False, highlight=False, soft_wrap=True)
+        if tenancies < CHECK_MIN_TENANCIES:
+            console.print(
+                f"note: the tolerances assume {CHECK_MIN_TENANCIES:,} tenancies or more",
+                markup=False,
+            )
+        if not table[table["checked"]]["passed"].all():
+            raise typer.Exit(code=1)
+
+
+@app.command()
+def oracle(
+    sim_dir: Annotated[
+        Path, typer.Argument(help="Folder written by risk simulate (with truth/simulation.json).")
+    ],
+    as_of: AsOfOpt,
+    out: Annotated[Path, typer.Option("--out", help="Parquet or CSV file to write.")],
+    horizon: Annotated[int, typer.Option("--horizon", help="Horizon in months.", min=1)] = 3,
+    paths: Annotated[
+        int, typer.Option("--paths", help="Monte Carlo paths per tenancy.", min=1)
+    ] = 200,
+    label: Annotated[
+        str, typer.Option("--label", help="first_arrears or decree_2027.")
+    ] = "first_arrears",
+) -> None:
+    """Write the true probability of the label for each tenancy present (simulated folder)."""
+    from risk.simulation import oracle as true_probabilities
+
+    with console.status("Replaying the simulation and rolling out…"):
+        try:
+            frame = true_probabilities(
+                sim_dir, as_of, horizon_months=horizon, n_paths=paths, label=label
+            )
+        except (FileNotFoundError, ValueError) as error:
+            err_console.print(str(error), markup=False, highlight=False, soft_wrap=True)
+            raise typer.Exit(code=1) from None
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if out.suffix.lower() == ".csv":
+        frame.to_csv(out, index=False, date_format="%Y-%m-%d")
+    else:
+        frame.to_parquet(out, index=False)
+    eligible = frame["eligible"]
+    mean = frame.loc[eligible, "oracle_probability"].mean()
+    console.print(
+        f"{len(frame):,} rows written to {out}: {int(eligible.sum()):,} eligible, "
+        f"mean probability {mean:.3f}"
+    )
 
 
 @app.command()

@@ -5,7 +5,9 @@ month: employment and incomes, housing benefit (with the 2021 reform), rent bill
 payments, arrears, follow-up, entries and departures. It returns a :class:`Simulation`
 holding the :class:`~risk.portfolio.Portfolio` a landlord would export and the truth
 table the package's features never read. :func:`calibration_table` sets the
-simulated values beside the field figures of ``DOMAIN.md``. See ``docs/simulation.md``.
+simulated values beside the field figures of ``DOMAIN.md``; :func:`oracle` gives the
+true probability of a label from the simulator's hidden state. See
+``docs/simulation.md``.
 """
 
 from __future__ import annotations
@@ -19,9 +21,11 @@ from risk.portfolio import Portfolio
 from risk.simulation.calibration import calibration_table
 from risk.simulation.config import SimulationConfig
 from risk.simulation.engine import run
+from risk.simulation.persist import MANIFEST, manifest, write_manifest
+from risk.simulation.rollout import oracle
 from risk.simulation.state import Context, State
 
-__all__ = ["Simulation", "SimulationConfig", "calibration_table", "simulate"]
+__all__ = ["Simulation", "SimulationConfig", "calibration_table", "oracle", "simulate"]
 
 #: Subfolder of a written simulation holding the truth table.
 TRUTH_DIR = "truth"
@@ -51,14 +55,19 @@ class Simulation:
     context: Context
 
     def write(self, directory: str | Path) -> Path:
-        """Write the portfolio's parquet files and ``truth/truth.parquet`` beside them.
+        """Write the portfolio's parquet files and, in ``truth/``, the truth and the manifest.
 
-        The same seed and configuration write the same bytes.
+        ``truth/truth.parquet`` is the truth table; ``truth/simulation.json`` the whole
+        configuration (seed included) with a digest of the population, from which the
+        run can be replayed (:func:`oracle` does). The same seed
+        and configuration write the same bytes.
         """
         out = self.portfolio.write(directory)
         truth_dir = out / TRUTH_DIR
         truth_dir.mkdir(parents=True, exist_ok=True)
         self.truth.to_parquet(truth_dir / "truth.parquet", index=False)
+        rows = {**self.portfolio.summary(), "truth": len(self.truth)}
+        write_manifest(truth_dir / MANIFEST, manifest(self.config, self.state, rows))
         return out
 
 

@@ -262,7 +262,9 @@ class PaymentParams:
     shock: float = 1.3
     #: Out of work: benefit gaps (waiting days, ARE paid after the rent is due), the
     #: end of rights in sight (ALFI: 30% of households in arrears are unemployed).
-    unemployed: float = 0.3
+    #: Tuned with ``repay_share`` so that about half the households in arrears are in
+    #: work (USH) while 30% are unemployed (ALFI).
+    unemployed: float = 0.4
     #: Retired: a regular pension, and older tenants put the rent first.
     retired: float = -0.8
     #: In the three months after the APL was cut by at least ``apl_cut_eur`` (the
@@ -293,7 +295,10 @@ class PaymentParams:
     #: goes to the debt, times
     #: ``repay_without_surplus`` when nothing is left after living costs; a debt the
     #: surplus covers is paid off at once with probability ``payoff_rate``.
-    repay_share: tuple[float, float] = (0.05, 0.6)
+    #: ``repay_share`` is tuned on the USH lockdown figure: of the 150 MEUR of debt
+    #: added in March-April 2020, 65 MEUR were still owed in the autumn, so a debt is
+    #: repaid over many months, not at once.
+    repay_share: tuple[float, float] = (0.03, 0.35)
     repay_without_surplus: float = 0.3
     payoff_rate: float = 0.12
     #: Switching away from direct debit after a rejected debit, monthly probability.
@@ -422,7 +427,7 @@ class SimulationConfig:
         default, so that the ledger's rent equals the tenancies' ``monthly_rent`` (the
         HLM revisions 2019-2024 were +1.25%, +1.53%, +0.66%, +0.42%, +3.5%, +3.5%).
     keep_truth
-        Whether the truth table is kept (an empty frame otherwise): about 90 bytes per
+        Whether the truth table is kept (an empty frame otherwise): about 70 bytes per
         tenancy-month, worth dropping for the largest ``hlm`` runs.
     """
 

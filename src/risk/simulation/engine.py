@@ -21,6 +21,7 @@ import numpy.typing as npt
 import pandas as pd
 import pyarrow as pa
 
+from risk.arrears import residual_rent
 from risk.contract import GUARANTEES, HOUSEHOLD_TYPES, TENANCIES
 from risk.portfolio import Portfolio
 from risk.simulation.benefit import apl_credit, apl_step, record_income
@@ -43,10 +44,20 @@ MonthHook = Callable[[int, State, Context], None]
 
 @dataclass(frozen=True)
 class StepResult:
-    """Rows present during the month and their month-end arrears measure."""
+    """Rows present during the month and their month-end arrears measure.
+
+    ``balance`` is what each row owes once the month's facts are in, before any exit
+    settlement: the month-end balance of a tenancy that stays, the balance at its exit
+    date for one that leaves (every fact of its last month is dated on or before it).
+    ``residual`` is the residual rent of the month (:func:`risk.arrears.residual_rent`)
+    and ``months_owed`` their ratio; ``leaving`` marks the rows that left this month.
+    """
 
     rows: Idx
     months_owed: npt.NDArray[np.float64]
+    balance: npt.NDArray[np.float64]
+    residual: npt.NDArray[np.float64]
+    leaving: npt.NDArray[np.bool_]
 
 
 def step(
@@ -97,6 +108,9 @@ def step(
     charge, adjustment = bill(state, idx, ctx, m, rng, rec)
     month = pay(state, idx, ctx, m, rng, rec, charge, adjustment, landlord, tenant)
     owed = follow_up(state, idx, ctx, m, rng, rec, month)
+    balance = state.balance[idx]
+    residual = residual_rent(state.rent[idx], month.apl_in_force, state.tiers[idx])
+    left = state.end_day[idx] != NO_DAY
     close_episodes(state, leaving, rng, ctx, rec)
     leave(state, leaving)
     settle(state, ctx, m, rng, rec)
@@ -104,7 +118,7 @@ def step(
     if rec is not None:
         rec.truth(
             idx=idx.astype(np.int32),
-            month=np.full(len(idx), m, dtype=np.int32),
+            month=np.full(len(idx), m, dtype=np.int16),
             propensity=state.propensity[idx],
             reachability=state.reachability[idx],
             employment_status=state.emp[idx],
@@ -122,9 +136,15 @@ def step(
             months_owed=owed.astype(np.float32),
             support=state.support[idx],
             plan=state.plan[idx],
-            leaving=state.end_day[idx] != NO_DAY,
+            leaving=left,
         )
-    return StepResult(rows=idx, months_owed=owed)
+    return StepResult(
+        rows=idx,
+        months_owed=owed,
+        balance=balance,
+        residual=residual,
+        leaving=left,
+    )
 
 
 @dataclass(frozen=True)
@@ -184,6 +204,39 @@ def advance(
         entering = np.flatnonzero((state.active_m == m) & (state.phase == WAITING))
     activate(state, entering, ctx, m, entry_rng, rec)
     return step(state, ctx, m, step_rng, rec, allow_departures=m >= 0)
+
+
+def replay(config: SimulationConfig, last_month: int, on_month: MonthHook) -> Context:
+    """Run the simulation silently (no rows recorded) up to month ``last_month``.
+
+    Every draw is the same with or without a recorder, so the state passed to
+    ``on_month`` after each month ``0 .. last_month`` is the state :func:`run` had then,
+    at the cost of the state arrays only (no ledger is kept).
+
+    Parameters
+    ----------
+    config
+        The run's configuration.
+    last_month
+        Last month index to simulate (``0`` is the first month of the period).
+    on_month
+        Called after each month of the period with ``(month, state, context)``.
+
+    Returns
+    -------
+    Context
+        The run's context.
+    """
+    grid = MonthGrid.build(config.start, config.end, config.burn_in_months)
+    ctx = Context(config=config, grid=grid)
+    state, _ = populate(ctx, np.random.default_rng([config.seed, 0]))
+    bounds = np.searchsorted(state.active_m, np.arange(grid.lo, grid.n_months + 1))
+    for m in range(grid.lo, min(last_month, grid.n_months - 1) + 1):
+        rows = np.arange(bounds[m - grid.lo], bounds[m - grid.lo + 1])
+        advance(state, ctx, m, None, entering=rows)
+        if m >= 0:
+            on_month(m, state, ctx)
+    return ctx
 
 
 def run(config: SimulationConfig, on_month: MonthHook | None = None) -> RunOutput:

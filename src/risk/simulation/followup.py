@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
-from risk.arrears import ARREARS_MONTHS, RESIDUAL_RENT_FLOOR_SHARE
+from risk.arrears import ARREARS_MONTHS, residual_rent
 from risk.contract import GUARANTEES
 from risk.simulation.months import NO_DAY
 from risk.simulation.payments import Month, cents, sigmoid
@@ -28,10 +28,12 @@ F = npt.NDArray[np.float64]
 
 
 def months_owed(state: State, idx: Idx, apl_in_force: F) -> F:
-    """Balance in months of residual rent (the shared arrears measure)."""
-    rent = state.rent[idx]
-    residual = np.maximum(rent - apl_in_force, RESIDUAL_RENT_FLOOR_SHARE * rent)
-    return state.balance[idx] / residual
+    """Balance in months of residual rent (the shared arrears measure of the labels).
+
+    APL paid to the tenant does not lower the residual rent (:func:`risk.arrears.residual_rent`),
+    and a suspension does not either: the landlord's export still shows the entitlement.
+    """
+    return state.balance[idx] / residual_rent(state.rent[idx], apl_in_force, state.tiers[idx])
 
 
 def guarantee_table(ctx: Context, name: str) -> F:

@@ -18,7 +18,7 @@ import pyarrow as pa
 
 from risk.contract import EMPLOYMENT_STATUSES
 from risk.simulation.months import days_to_datetime, first_days
-from risk.simulation.records import Recorder, strings
+from risk.simulation.records import Recorder, release_memory
 
 #: Truth columns after ``tenancy_id`` and ``month``, with what each holds.
 TRUTH_COLUMNS = MappingProxyType(
@@ -48,7 +48,10 @@ TRUTH_COLUMNS = MappingProxyType(
 def truth_frame(rec: Recorder, ids: pa.Array, origin: int) -> pd.DataFrame:
     """Assemble the truth table from the recorder's per-month arrays.
 
-    Columns are built one at a time, each source released once used.
+    Columns are built one at a time, each source released once used. The identifiers
+    and the employment status are categorical (integer codes: a large run holds tens
+    of millions of rows, and a string per row would cost 16 bytes or more), amounts
+    ``float32`` except the balance (``float64``, equal to the ledger's to the cent).
 
     Parameters
     ----------
@@ -61,23 +64,26 @@ def truth_frame(rec: Recorder, ids: pa.Array, origin: int) -> pd.DataFrame:
         Month 0 of the grid, in months since 1970-01.
     """
     columns = ["tenancy_id", "month", *TRUTH_COLUMNS]
+    tenancy = pd.CategoricalDtype(pd.Index(ids.to_pandas(), dtype="str"))
+    status = pd.CategoricalDtype(pd.Index(EMPLOYMENT_STATUSES, dtype="str"))
     if not rec.truth_columns():
-        return pd.DataFrame(
-            {
-                c: pd.Series(dtype="str" if c in ("tenancy_id", "employment_status") else "float64")
-                for c in columns
-            }
-        ).astype({"month": "datetime64[ns]"})
+        empty = {c: pd.Series(dtype="float64") for c in columns}
+        empty["tenancy_id"] = pd.Series(dtype=tenancy)
+        empty["month"] = pd.Series(dtype="datetime64[ns]")
+        empty["employment_status"] = pd.Series(dtype=status)
+        return pd.DataFrame(empty, columns=columns)
     idx = rec.pop_truth("idx")
-    month = rec.pop_truth("month")
-    order = np.lexsort((month, idx))
-    frame: dict[str, object] = {"tenancy_id": strings(idx[order], ids)}
+    # Rows come month after month, each month in tenancy order: a stable sort on the
+    # tenancy alone orders by tenancy then month.
+    order = np.argsort(idx, kind="stable")
+    frame: dict[str, object] = {"tenancy_id": pd.Categorical.from_codes(idx[order], dtype=tenancy)}
     del idx
-    frame["month"] = days_to_datetime(first_days(origin + month[order].astype(np.int64)))
-    del month
+    frame["month"] = days_to_datetime(first_days(origin + rec.pop_truth("month")[order]))
     for name in TRUTH_COLUMNS:
         values = rec.pop_truth(name)[order]
-        frame[name] = (
-            strings(values, EMPLOYMENT_STATUSES) if name == "employment_status" else values
-        )
+        if name == "employment_status":
+            frame[name] = pd.Categorical.from_codes(values, dtype=status)
+        else:
+            frame[name] = values
+        release_memory()
     return pd.DataFrame(frame, columns=columns, copy=False)
