@@ -40,8 +40,16 @@ def test_features_writes_one_row_per_present_tenancy_and_every_catalogue_feature
     out = tmp_path / "features.parquet"
     result = runner.invoke(
         app,
-        ["features", str(small_export), "--as-of", "2024-03-01", "--as-of", "2024-06-01",
-         "--out", str(out)],
+        [
+            "features",
+            str(small_export),
+            "--as-of",
+            "2024-03-01",
+            "--as-of",
+            "2024-06-01",
+            "--out",
+            str(out),
+        ],
     )
     assert result.exit_code == 0, result.output
     frame = pd.read_parquet(out)
@@ -54,8 +62,16 @@ def test_labels_writes_the_named_label_as_csv(small_export: Path, tmp_path: Path
     out = tmp_path / "labels.csv"
     result = runner.invoke(
         app,
-        ["labels", str(small_export), "--as-of", "2024-06-01", "--label", "first_arrears",
-         "--out", str(out)],
+        [
+            "labels",
+            str(small_export),
+            "--as-of",
+            "2024-06-01",
+            "--label",
+            "first_arrears",
+            "--out",
+            str(out),
+        ],
     )
     assert result.exit_code == 0, result.output
     frame = pd.read_csv(out)
@@ -65,7 +81,8 @@ def test_labels_writes_the_named_label_as_csv(small_export: Path, tmp_path: Path
 
 def test_features_refuses_an_invalid_export_with_exit_code_1(tmp_path: Path) -> None:
     result = runner.invoke(
-        app, ["features", str(tmp_path), "--as-of", "2024-06-01", "--out", str(tmp_path / "f.parquet")]
+        app,
+        ["features", str(tmp_path), "--as-of", "2024-06-01", "--out", str(tmp_path / "f.parquet")],
     )
     assert result.exit_code == 1
     assert not (tmp_path / "f.parquet").exists()

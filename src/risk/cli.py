@@ -16,7 +16,10 @@ if TYPE_CHECKING:
 
 app = typer.Typer(
     name="risk",
-    help="Early warning of rent arrears: validate exports, build point-in-time features and labels.",
+    help=(
+        "Early warning of rent arrears: validate exports, build point-in-time features "
+        "and labels, simulate a portfolio."
+    ),
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_show_locals=False,

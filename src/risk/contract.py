@@ -136,7 +136,11 @@ TENANCIES = Table(
     key=("tenancy_id",),
     date_order=(("start_date", "end_date"),),
     columns=(
-        Column("tenancy_id", "id", "Tenancy identifier in the landlord's system (pseudonymised in every report)."),
+        Column(
+            "tenancy_id",
+            "id",
+            "Tenancy identifier in the landlord's system (pseudonymised in every report).",
+        ),
         Column("residence_id", "id", "Residence or building identifier."),
         Column("residence_type", "code", "Type of residence.", codes=RESIDENCE_TYPES),
         Column("start_date", "date", "Entry date (date d'entrée)."),
@@ -158,7 +162,9 @@ INCOMES = Table(
         Column("effective_date", "date", "Date from which the income applies."),
         Column("posted_date", "date", "Date the landlord learned of it (recorded in its system)."),
         Column("monthly_income", "money", "Monthly household income (ressources), EUR."),
-        Column("employment_status", "code", "Employment of the main tenant.", codes=EMPLOYMENT_STATUSES),
+        Column(
+            "employment_status", "code", "Employment of the main tenant.", codes=EMPLOYMENT_STATUSES
+        ),
         Column("income_source", "code", "Main source of the income.", codes=INCOME_SOURCES),
     ),
 )
@@ -213,7 +219,12 @@ SUPPORT = Table(
         Column("tenancy_id", "id", "Tenancy followed."),
         Column("kind", "code", "Kind of follow-up.", codes=SUPPORT_KINDS),
         Column("start_date", "date", "Date it started (or happened, for one-off events)."),
-        Column("end_date", "date", "Date it ended; empty while running or for one-off events.", nullable=True),
+        Column(
+            "end_date",
+            "date",
+            "Date it ended; empty while running or for one-off events.",
+            nullable=True,
+        ),
         Column("posted_date", "date", "Date the landlord recorded it."),
     ),
 )

@@ -103,7 +103,9 @@ def run_demo(
     )
 
     with console.status("Computing labels…"):
-        labels = build_labels(portfolio, dates, label="first_arrears", horizon_months=HORIZON_MONTHS)
+        labels = build_labels(
+            portfolio, dates, label="first_arrears", horizon_months=HORIZON_MONTHS
+        )
     console.print(_label_table(labels))
     console.print(_signal_table(features, labels))
     return DemoResult(data_dir=data_dir, features=features, labels=labels)

@@ -310,6 +310,7 @@ def _ledger_statuses(
     debits = ", ".join(f"'{k}'" for k in DEBIT_KINDS)
     credits = ", ".join(f"'{k}'" for k in CREDIT_KINDS)
     tol = CENT_TOLERANCE
+    residual = residual_rent_sql("t.monthly_rent", "r.apl_amount", "r.apl_to_landlord")
     in_arrears = f"s.balance >= {definition.threshold_months!r} * s.residual - {tol}"
     if definition.threshold_eur is not None:
         in_arrears += f" OR s.balance > {definition.threshold_eur!r} + {tol}"
@@ -432,7 +433,7 @@ def _ledger_statuses(
         )
         SELECT r.k, r.d, r.is_check, r.is_exit, t.end_date,
                r.balance + COALESCE(x.amount, 0) AS balance,
-               {residual_rent_sql("t.monthly_rent", "r.apl_amount", "r.apl_to_landlord")} AS residual
+               {residual} AS residual
         FROM running r
         JOIN tenancies t USING (k)
         LEFT JOIN partial x ON x.k = r.k AND x.d = r.d
