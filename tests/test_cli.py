@@ -86,3 +86,56 @@ def test_features_refuses_an_invalid_export_with_exit_code_1(tmp_path: Path) -> 
     )
     assert result.exit_code == 1
     assert not (tmp_path / "f.parquet").exists()
+
+
+def test_an_as_of_that_is_not_a_date_is_refused_by_name(small_export: Path, tmp_path: Path) -> None:
+    result = runner.invoke(
+        app, ["features", str(small_export), "--as-of", "2024-13-01", "--out", str(tmp_path / "f")]
+    )
+    assert result.exit_code == 2
+    assert "2024-13-01" in result.output
+
+
+def test_an_unknown_label_name_is_refused_with_the_known_ones(
+    small_export: Path, tmp_path: Path
+) -> None:
+    result = runner.invoke(
+        app,
+        [
+            "labels",
+            str(small_export),
+            "--as-of",
+            "2024-06-01",
+            "--label",
+            "nope",
+            "--out",
+            str(tmp_path / "l.csv"),
+        ],
+    )
+    assert result.exit_code == 2
+    assert "first_arrears" in result.output
+
+
+def test_a_bad_outcomes_table_exits_1_with_its_named_error(
+    small_export: Path, tmp_path: Path
+) -> None:
+    outcomes = tmp_path / "outcomes.csv"
+    outcomes.write_text("tenancy_id,as_of,label\nT0000001,2024-06-01,3\n")
+    result = runner.invoke(
+        app,
+        [
+            "labels",
+            str(small_export),
+            "--as-of",
+            "2024-06-01",
+            "--label",
+            "outcomes",
+            "--outcomes",
+            str(outcomes),
+            "--out",
+            str(tmp_path / "l.csv"),
+        ],
+    )
+    assert result.exit_code == 1
+    assert "outcomes_label_not_binary" in result.output
+    assert not (tmp_path / "l.csv").exists()

@@ -12,6 +12,8 @@ import typer
 from rich.console import Console
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from risk.portfolio import Portfolio
 
 app = typer.Typer(
@@ -35,10 +37,35 @@ MappingOpt = Annotated[
     Path | None,
     typer.Option("--mapping", help="YAML column mapping from the export to the contract."),
 ]
+
+
+def _check_dates(values: list[str]) -> list[str]:
+    """Refuse an as-of date that is not a calendar date, naming it."""
+    import pandas as pd
+
+    for value in values:
+        try:
+            pd.Timestamp(value)
+        except ValueError:
+            raise typer.BadParameter(f"{value!r} is not a date (YYYY-MM-DD)") from None
+    return values
+
+
 AsOfOpt = Annotated[
     list[str],
-    typer.Option("--as-of", help="As-of date YYYY-MM-DD; repeat for several dates."),
+    typer.Option(
+        "--as-of", help="As-of date YYYY-MM-DD; repeat for several dates.", callback=_check_dates
+    ),
 ]
+
+
+def _write_frame(frame: pd.DataFrame, out: Path) -> None:
+    """Write ``frame`` as CSV when ``out`` ends in .csv, else as Parquet."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if out.suffix.lower() == ".csv":
+        frame.to_csv(out, index=False, date_format="%Y-%m-%d")
+    else:
+        frame.to_parquet(out, index=False)
 
 
 def _read(data_dir: Path, mapping: Path | None) -> Portfolio:
@@ -91,27 +118,35 @@ def labels(
     label: Annotated[str, typer.Option("--label", help="Label name (see docs/labels.md).")] = (
         "first_arrears"
     ),
-    horizon: Annotated[int, typer.Option("--horizon", help="Horizon in months.")] = 3,
+    horizon: Annotated[int, typer.Option("--horizon", help="Horizon in months.", min=1)] = 3,
     outcomes: Annotated[
         Path | None, typer.Option("--outcomes", help="The team's outcomes table (label outcomes).")
     ] = None,
     mapping: MappingOpt = None,
 ) -> None:
     """Compute a named label for the tenancies present at each as-of date."""
-    from risk.labels import build_labels
-    from risk.outcomes import read_outcomes
+    from risk.labels import LABELS, build_labels
+    from risk.outcomes import OutcomesError, read_outcomes
 
-    portfolio = _read(data_dir, mapping)
-    outcome_frame = read_outcomes(outcomes) if outcomes is not None else None
-    with console.status("Computing labels…"):
-        frame = build_labels(
-            portfolio, as_of, label=label, horizon_months=horizon, outcomes=outcome_frame
+    if label not in LABELS:
+        raise typer.BadParameter(
+            f"unknown label {label!r}; known labels: {', '.join(LABELS)}", param_hint="--label"
         )
-    out.parent.mkdir(parents=True, exist_ok=True)
-    if out.suffix.lower() == ".csv":
-        frame.to_csv(out, index=False, date_format="%Y-%m-%d")
-    else:
-        frame.to_parquet(out, index=False)
+    try:
+        outcome_frame = read_outcomes(outcomes) if outcomes is not None else None
+    except OutcomesError as error:
+        err_console.print(f"{outcomes}: {error}", markup=False, highlight=False, soft_wrap=True)
+        raise typer.Exit(code=1) from None
+    portfolio = _read(data_dir, mapping)
+    with console.status("Computing labels…"):
+        try:
+            frame = build_labels(
+                portfolio, as_of, label=label, horizon_months=horizon, outcomes=outcome_frame
+            )
+        except ValueError as error:
+            err_console.print(str(error), markup=False, highlight=False, soft_wrap=True)
+            raise typer.Exit(code=1) from None
+    _write_frame(frame, out)
     counts = frame["status"].value_counts().to_dict()
     console.print(f"{len(frame):,} rows written to {out}: {counts}")
 
@@ -195,11 +230,7 @@ def oracle(
         except (FileNotFoundError, ValueError) as error:
             err_console.print(str(error), markup=False, highlight=False, soft_wrap=True)
             raise typer.Exit(code=1) from None
-    out.parent.mkdir(parents=True, exist_ok=True)
-    if out.suffix.lower() == ".csv":
-        frame.to_csv(out, index=False, date_format="%Y-%m-%d")
-    else:
-        frame.to_parquet(out, index=False)
+    _write_frame(frame, out)
     eligible = frame["eligible"]
     mean = frame.loc[eligible, "oracle_probability"].mean()
     console.print(
