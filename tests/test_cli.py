@@ -139,3 +139,55 @@ def test_a_bad_outcomes_table_exits_1_with_its_named_error(
     assert result.exit_code == 1
     assert "outcomes_label_not_binary" in result.output
     assert not (tmp_path / "l.csv").exists()
+
+
+def test_known_until_leaves_the_labels_past_the_cut_off_incomplete(
+    small_export: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "labels.csv"
+    result = runner.invoke(
+        app,
+        [
+            "labels",
+            str(small_export),
+            "--as-of",
+            "2024-06-01",
+            "--known-until",
+            "2024-07-01",
+            "--out",
+            str(out),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert set(pd.read_csv(out)["status"]) <= {"incomplete", "in_arrears_at_as_of"}
+
+
+def test_a_missing_outcomes_file_exits_1_naming_it(small_export: Path, tmp_path: Path) -> None:
+    missing = tmp_path / "nowhere.csv"
+    result = runner.invoke(
+        app,
+        [
+            "labels",
+            str(small_export),
+            "--as-of",
+            "2024-06-01",
+            "--label",
+            "outcomes",
+            "--outcomes",
+            str(missing),
+            "--out",
+            str(tmp_path / "l.csv"),
+        ],
+    )
+    assert result.exit_code == 1
+    assert "nowhere.csv" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_simulate_refuses_an_unknown_profile_without_a_traceback(tmp_path: Path) -> None:
+    result = runner.invoke(
+        app, ["simulate", "--out", str(tmp_path), "--tenancies", "100", "--profile", "foo"]
+    )
+    assert result.exit_code == 2
+    assert "foo" in result.output
+    assert "Traceback" not in result.output

@@ -40,7 +40,7 @@ MappingOpt = Annotated[
 
 
 def _check_dates(values: list[str]) -> list[str]:
-    """Refuse an as-of date that is not a calendar date, naming it."""
+    """Refuse a date that is not a calendar date, naming it."""
     import pandas as pd
 
     for value in values:
@@ -49,6 +49,11 @@ def _check_dates(values: list[str]) -> list[str]:
         except ValueError:
             raise typer.BadParameter(f"{value!r} is not a date (YYYY-MM-DD)") from None
     return values
+
+
+def _check_optional_date(value: str | None) -> str | None:
+    """Refuse an optional date that is not a calendar date, naming it."""
+    return None if value is None else _check_dates([value])[0]
 
 
 AsOfOpt = Annotated[
@@ -119,6 +124,15 @@ def labels(
         "first_arrears"
     ),
     horizon: Annotated[int, typer.Option("--horizon", help="Horizon in months.", min=1)] = 3,
+    known_until: Annotated[
+        str | None,
+        typer.Option(
+            "--known-until",
+            help="Knowledge cut-off YYYY-MM-DD: facts posted on or after it are ignored and "
+            "labels whose horizon ends after it are left incomplete (hold out test months).",
+            callback=_check_optional_date,
+        ),
+    ] = None,
     outcomes: Annotated[
         Path | None, typer.Option("--outcomes", help="The team's outcomes table (label outcomes).")
     ] = None,
@@ -134,14 +148,19 @@ def labels(
         )
     try:
         outcome_frame = read_outcomes(outcomes) if outcomes is not None else None
-    except OutcomesError as error:
+    except (OutcomesError, OSError) as error:
         err_console.print(f"{outcomes}: {error}", markup=False, highlight=False, soft_wrap=True)
         raise typer.Exit(code=1) from None
     portfolio = _read(data_dir, mapping)
     with console.status("Computing labels…"):
         try:
             frame = build_labels(
-                portfolio, as_of, label=label, horizon_months=horizon, outcomes=outcome_frame
+                portfolio,
+                as_of,
+                label=label,
+                horizon_months=horizon,
+                known_until=known_until,
+                outcomes=outcome_frame,
             )
         except ValueError as error:
             err_console.print(str(error), markup=False, highlight=False, soft_wrap=True)
@@ -182,9 +201,14 @@ def simulate(
     if out is None and not check:
         raise typer.BadParameter("give --out, --check or both", param_hint="--out")
     with console.status(f"Simulating {tenancies:,} tenancies…"):
-        simulation = run_simulation(
-            n_tenancies=tenancies, start=start, end=end, seed=seed, profile=profile
-        )
+        try:
+            simulation = run_simulation(
+                n_tenancies=tenancies, start=start, end=end, seed=seed, profile=profile
+            )
+        except ValueError as error:
+            # The configuration names the offending setting (profile, months, order).
+            err_console.print(str(error), markup=False, highlight=False, soft_wrap=True)
+            raise typer.Exit(code=2) from None
         if out is not None:
             simulation.write(out)
     if out is not None:
