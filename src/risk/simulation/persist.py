@@ -3,9 +3,9 @@
 The simulator is a function of its configuration and seed, so a written export carries
 ``truth/simulation.json``: the whole :class:`~risk.simulation.config.SimulationConfig`
 (every parameter, not only those changed), a digest of the drawn population and the
-row counts. :func:`read_manifest` rebuilds the configuration; the oracle replays the
-run from it (:mod:`risk.simulation.oracle`) and checks the digest, which catches a
-simulator whose code changed since the export was written.
+row counts. :func:`read_manifest` rebuilds the configuration; the oracle
+(:func:`risk.simulation.rollout.oracle`) replays the run from it and checks the digest,
+which catches a simulator whose code changed since the export was written.
 """
 
 from __future__ import annotations
