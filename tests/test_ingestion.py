@@ -134,7 +134,8 @@ def test_french_csv_dialect_is_read(tmp_path: Path) -> None:
         ("1\u202f234,56", 1234.56),
         ("12\u202f345", 12345.0),
         ("1 234,56 €", 1234.56),
-        ("0", 0.0),
+        ("0,50", 0.5),  # a zero ledger amount is refused (ZERO_AMOUNT)
+        ("12.50", 12.5),
     ],
 )
 def test_amounts_are_read_as_french_exports_write_them(

@@ -115,6 +115,7 @@ def test_unreadable_yaml_is_an_invalid_mapping(tmp_path: Path) -> None:
         ({"tabels": {}}, "unknown keys"),
         ({"encoding": "ebcdic"}, "encoding 'ebcdic'"),
         ({"delimiter": ":"}, "delimiter ':'"),
+        ({"decimal": ";"}, "decimal ';'"),
         ({"tables": {"ledger": {"colonnes": {}}}}, "unknown keys"),
         ({"tables": {"ledger": {"codes": {"amount": {"X": "y"}}}}}, "holds money values"),
         ({"tables": {"ledger": {"codes": {"nature": {"X": "y"}}}}}, "not a column"),
@@ -158,3 +159,20 @@ def test_recode_keeps_values_without_an_entry() -> None:
 def test_mapping_object_can_be_passed_instead_of_a_file(tmp_path: Path) -> None:
     folder, path = french_tenancies(tmp_path, FRENCH_TENANCIES)
     assert validate_directory(folder, load_mapping(path)).ok
+
+
+def test_a_declared_decimal_point_makes_an_ambiguous_amount_readable(tmp_path: Path) -> None:
+    export = tmp_path / "export"
+    shutil.copytree(Path(__file__).parent / "fixtures" / "contract" / "minimal", export)
+    tenancies = export / "tenancies.csv"
+    lines = tenancies.read_text().splitlines()
+    rent = lines[0].split(",").index("monthly_rent")
+    cells = lines[1].split(",")
+    cells[rent] = '"1.234"'  # quoted: the comma is this file's field delimiter
+    lines[1] = ",".join(cells)
+    tenancies.write_text("\n".join(lines) + "\n")
+    assert not validate_directory(export).ok  # ambiguous without a declaration
+    mapping = tmp_path / "mapping.yaml"
+    mapping.write_text('decimal: "."\n')  # this export writes 450.50: a decimal point
+    portfolio = read_portfolio(export, mapping=mapping)
+    assert portfolio.tenancies["monthly_rent"].iloc[0] == 1.234

@@ -37,3 +37,19 @@ def test_an_outcomes_file_of_another_format_is_refused(tmp_path: Path):
     with pytest.raises(oc.OutcomesError) as err:
         read_outcomes(path)
     assert err.value.code == oc.OUTCOMES_UNKNOWN_FORMAT
+
+
+def test_offending_rows_are_counted_from_one_like_validation(tmp_path: Path):
+    path = tmp_path / "outcomes.csv"
+    path.write_text("tenancy_id,as_of,label\nt1,2024-01-01,1\nt2,2024-01-01,1\nt3,2024-01-01,7\n")
+    with pytest.raises(oc.OutcomesError) as err:
+        read_outcomes(path)
+    assert "data row(s) 3 (counted from 1): '7'" in str(err.value)
+
+
+def test_duplicate_rows_name_both_rows_from_one(tmp_path: Path):
+    path = tmp_path / "outcomes.csv"
+    path.write_text("tenancy_id,as_of,label\nt1,2024-01-01,1\nt1,2024-01-01,0\n")
+    with pytest.raises(oc.OutcomesError) as err:
+        read_outcomes(path)
+    assert "data row(s) 1, 2 (counted from 1)" in str(err.value)

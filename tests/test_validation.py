@@ -3,14 +3,27 @@
 from __future__ import annotations
 
 import shutil
-import time
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from risk.contract import APL, INCOMES, LEDGER, MAX_AMOUNT_EUR, SUPPORT, TENANCIES, Table
+from risk.contract import (
+    APL,
+    INCOMES,
+    LEDGER,
+    MAX_AMOUNT_EUR,
+    MAX_MONTHLY_APL_EUR,
+    MAX_MONTHLY_INCOME_EUR,
+    MAX_MONTHLY_RENT_EUR,
+    SUPPORT,
+    TABLES,
+    TENANCIES,
+    Table,
+)
+from risk.formats import AMBIGUOUS_DOT
+from risk.ingestion import read_and_check
 from risk.validation import (
     ABSURD_AMOUNT,
     ABSURD_BIRTH_YEAR,
@@ -32,8 +45,10 @@ from risk.validation import (
     UNPARSEABLE_DATE,
     UNREADABLE_FILE,
     WRONG_TYPE,
+    ZERO_AMOUNT,
     Problem,
     ValidationReport,
+    check_tables,
     validate_directory,
 )
 
@@ -228,6 +243,101 @@ def test_absurd_amount_is_reported(tmp_path: Path) -> None:
     text = csv(INCOMES, f"T1,2023-01-01,2023-01-03,{amount},fixed_term,salary")
     problem = only(validate_directory(export(tmp_path, incomes=text)), ABSURD_AMOUNT)
     assert (problem.column, problem.value) == ("monthly_income", amount)
+    assert problem.detail == "the cap for monthly_income is 30,000 EUR"
+
+
+@pytest.mark.parametrize(
+    ("table", "column", "cap", "row"),
+    [
+        (
+            "tenancies",
+            "monthly_rent",
+            MAX_MONTHLY_RENT_EUR,
+            "T1,R1,fjt,2023-01-01,,{},visale,1995,single,0",
+        ),
+        (
+            "incomes",
+            "monthly_income",
+            MAX_MONTHLY_INCOME_EUR,
+            "T1,2023-01-01,2023-01-03,{},fixed_term,salary",
+        ),
+        ("apl", "monthly_amount", MAX_MONTHLY_APL_EUR, "T1,2023-01-01,2023-01-20,{},true"),
+        ("ledger", "amount", MAX_AMOUNT_EUR, "T1,2023-02-01,2023-02-01,rent_charge,{},"),
+    ],
+)
+def test_each_money_column_has_its_own_plausibility_cap(
+    tmp_path: Path, table: str, column: str, cap: float, row: str
+) -> None:
+    at_cap = row.format(f"{cap:.2f}")
+    # A tenancy of its own for the second row; other tables' rows differ by posted_date.
+    above = row.format(f"{cap + 0.01:.2f}").replace("T1,R1", "T3,R1").replace("-20,", "-21,")
+    above = above.replace("-01-03,", "-01-04,").replace("2023-02-01,rent", "2023-02-02,rent")
+    text = tenancies(at_cap, above) if table == "tenancies" else csv(TABLES[table], at_cap, above)
+    problem = only(validate_directory(export(tmp_path, **{table: text})), ABSURD_AMOUNT)
+    assert (problem.table, problem.row, problem.column) == (table, 2, column)
+    assert problem.detail == f"the cap for {column} is {cap:,.0f} EUR"
+
+
+def test_a_zero_monthly_rent_is_refused(tmp_path: Path) -> None:
+    text = tenancies("T1,R1,fjt,2023-01-01,,0,visale,1995,single,0")
+    problem = only(validate_directory(export(tmp_path, tenancies=text)), ZERO_AMOUNT)
+    assert (problem.row, problem.column, problem.value) == (1, "monthly_rent", "0")
+    assert ZERO_AMOUNT == "amount is zero, but this column must be above zero"
+
+
+def test_a_zero_ledger_amount_is_refused(tmp_path: Path) -> None:
+    text = csv(LEDGER, LEDGER_ROW, 'T1,2023-02-05,2023-02-05,tenant_payment,"0,00",transfer')
+    problem = only(validate_directory(export(tmp_path, ledger=text)), ZERO_AMOUNT)
+    assert (problem.row, problem.column, problem.value) == (2, "amount", "0,00")
+
+
+def test_a_zero_apl_or_income_is_fine(tmp_path: Path) -> None:
+    folder = export(
+        tmp_path,
+        apl=csv(APL, "T1,2023-01-01,2023-01-20,0,false"),
+        incomes=csv(INCOMES, "T1,2023-01-01,2023-01-03,0,unemployed,other"),
+    )
+    assert validate_directory(folder).ok
+
+
+def test_a_thousands_dot_amount_is_refused_as_ambiguous(tmp_path: Path) -> None:
+    text = tenancies("T1,R1,fjt,2023-01-01,,1.234,visale,1995,single,0")
+    problem = only(validate_directory(export(tmp_path, tenancies=text)), WRONG_TYPE)
+    assert (problem.row, problem.column, problem.value) == (1, "monthly_rent", "1.234")
+    assert problem.detail == AMBIGUOUS_DOT
+    assert "thousands" in problem.detail and "decimal separator" in problem.detail
+
+
+@pytest.mark.parametrize(
+    ("amount", "expected"),
+    [
+        ("1234.5", 1234.5),
+        ('"1 234,56"', 1234.56),
+        ('"1234,56"', 1234.56),
+        ("12.50", 12.5),
+        ("0.125", 0.125),
+        ("1234.567", 1234.567),
+    ],
+)
+def test_unambiguous_amounts_still_parse(tmp_path: Path, amount: str, expected: float) -> None:
+    text = csv(LEDGER, f"T1,2023-02-01,2023-02-01,tenant_payment,{amount},transfer")
+    folder = export(tmp_path, ledger=text)
+    report, typed = read_and_check(folder)
+    assert report.ok, report.render()
+    assert typed["ledger"]["amount"].tolist() == [pytest.approx(expected)]
+
+
+@pytest.mark.parametrize(("decimal", "expected"), [(",", 1234.0), (".", 1.234)])
+def test_a_declared_decimal_separator_resolves_the_thousands_dot(
+    decimal: str, expected: float
+) -> None:
+    values = TENANCY.split(",")
+    raw = pd.DataFrame({c: [v] for c, v in zip(TENANCIES.column_names, values, strict=True)})
+    raw["end_date"] = None
+    raw["monthly_rent"] = "1.234"
+    problems, typed = check_tables({"tenancies": raw}, decimal=decimal)
+    assert problems.empty
+    assert typed["tenancies"]["monthly_rent"].tolist() == [pytest.approx(expected)]
 
 
 @pytest.mark.parametrize("year", ["1850", "2030"])
@@ -255,12 +365,33 @@ def test_duplicate_composite_key_is_found_across_date_formats(tmp_path: Path) ->
     text = csv(
         INCOMES,
         "T1,2023-01-01,2023-01-03,1200,fixed_term,salary",
-        "T1,01/01/2023,2023-01-04,1300,fixed_term,salary",
+        "T1,01/01/2023,03/01/2023,1300,fixed_term,salary",
     )
     problem = only(validate_directory(export(tmp_path, incomes=text)), DUPLICATE_KEY)
     assert problem.row == 2
-    assert problem.column == "tenancy_id, effective_date"
-    assert problem.value == "T1, 01/01/2023"
+    assert problem.column == "tenancy_id, effective_date, posted_date"
+    assert problem.value == "T1, 01/01/2023, 03/01/2023"
+    assert problem.detail == "same key as row 1"
+
+
+@pytest.mark.parametrize(
+    ("table", "rows"),
+    [
+        (
+            INCOMES,
+            (
+                "T1,2023-01-01,2023-01-03,1200,fixed_term,salary",
+                "T1,2023-01-01,2023-03-15,1150,fixed_term,salary",  # recalculated later
+            ),
+        ),
+        (APL, ("T1,2023-01-01,2023-01-20,180,true", "T1,2023-01-01,2023-04-02,150,true")),
+    ],
+)
+def test_a_later_correction_for_the_same_effective_date_is_not_a_duplicate(
+    tmp_path: Path, table: Table, rows: tuple[str, str]
+) -> None:
+    report = validate_directory(export(tmp_path, **{table.name: csv(table, *rows)}))
+    assert report.ok, report.render()
 
 
 def test_tenancy_ending_before_it_starts_is_reported(tmp_path: Path) -> None:
@@ -444,7 +575,8 @@ def test_report_shows_the_export_header_of_a_mapped_column(tmp_path: Path) -> No
 
 
 @pytest.mark.slow
-def test_a_million_ledger_rows_validate_well_under_a_minute(tmp_path: Path) -> None:
+def test_a_million_ledger_rows_validate_without_false_problems(tmp_path: Path) -> None:
+    # Correctness at size only; time and memory are measured by bench/bench_validation.py.
     n = 1_000_000
     rng = np.random.default_rng(0)
     events = pd.Timestamp("2023-01-01") + pd.to_timedelta(rng.integers(0, 365, n), unit="D")
@@ -460,7 +592,5 @@ def test_a_million_ledger_rows_validate_well_under_a_minute(tmp_path: Path) -> N
     )
     folder = export(tmp_path)
     ledger.to_csv(folder / "ledger.csv", index=False, sep=";")
-    start = time.perf_counter()
     report = validate_directory(folder)
     assert report.ok, report.render()
-    assert time.perf_counter() - start < 30

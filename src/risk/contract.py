@@ -64,9 +64,24 @@ SUPPORT_KINDS = (
     "contact_made",
 )
 
-#: Amounts above this (EUR, one row) are refused as absurd: no monthly rent, income,
-#: benefit or single payment in social housing comes near it.
+# Plausibility caps (EUR, one row). A value above its column's cap is refused as
+# absurd: it is almost always a unit or typing error (cents written as euros, an annual
+# figure in a monthly column, a thousands separator read as a decimal one). One cap for
+# everything would let a 40,000 EUR "monthly rent" through; each money column has its own.
+#: Ledger ``amount``: one transaction. A yearly charge regularisation or a catch-up
+#: payment of several years of arrears can be large, so the cap is loose.
 MAX_AMOUNT_EUR = 100_000.0
+#: ``tenancies.monthly_rent``: rent plus charges of a social dwelling, even a large
+#: family home in Paris, stays well below 2,000 EUR; 5,000 leaves room without
+#: admitting an annual rent (12 x a few hundred) typed in the monthly column.
+MAX_MONTHLY_RENT_EUR = 5_000.0
+#: ``incomes.monthly_income``: households of social housing are under income ceilings
+#: (PLS ceiling for a large household in Ile-de-France ~ 10,000 EUR a month); 30,000
+#: catches an annual income typed as monthly.
+MAX_MONTHLY_INCOME_EUR = 30_000.0
+#: ``apl.monthly_amount``: APL is capped by a rent ceiling (loyer plafond) and rarely
+#: exceeds 600 EUR; 2,000 catches an annual or cumulated amount.
+MAX_MONTHLY_APL_EUR = 2_000.0
 #: Birth years outside this range are refused as absurd.
 MIN_BIRTH_YEAR = 1900
 MAX_BIRTH_YEAR = 2015
@@ -92,6 +107,11 @@ class Column:
         Whether an empty value is allowed.
     codes
         Allowed values for ``code`` columns.
+    max_value
+        Plausibility cap of a ``money`` column, EUR (see ``MAX_*_EUR``).
+    positive
+        Whether a ``money`` value must be above zero (zero is refused, not only
+        negative values).
     """
 
     name: str
@@ -100,6 +120,8 @@ class Column:
     required: bool = True
     nullable: bool = False
     codes: tuple[str, ...] = ()
+    max_value: float | None = None
+    positive: bool = False
 
 
 @dataclass(frozen=True)
@@ -145,23 +167,37 @@ TENANCIES = Table(
         Column("residence_type", "code", "Type of residence.", codes=RESIDENCE_TYPES),
         Column("start_date", "date", "Entry date (date d'entrée)."),
         Column("end_date", "date", "Exit date; empty while the tenant is present.", nullable=True),
-        Column("monthly_rent", "money", "Monthly rent plus charges billed (quittance), EUR."),
+        Column(
+            "monthly_rent",
+            "money",
+            "Current monthly rent plus charges billed (quittance), EUR; above zero.",
+            max_value=MAX_MONTHLY_RENT_EUR,
+            positive=True,
+        ),
         Column("guarantee", "code", "Guarantee given at entry.", codes=GUARANTEES),
         Column("tenant_birth_year", "year", "Birth year of the main tenant."),
-        Column("household_type", "code", "Household composition.", codes=HOUSEHOLD_TYPES),
-        Column("children", "count", "Number of dependent children."),
+        Column("household_type", "code", "Current household composition.", codes=HOUSEHOLD_TYPES),
+        Column("children", "count", "Current number of dependent children."),
     ),
 )
 
 INCOMES = Table(
     name="incomes",
-    description="One row per change of household income or employment.",
-    key=("tenancy_id", "effective_date"),
+    description="One row per change of household income or employment, or correction.",
+    # posted_date is in the key: a back-dated recalculation for the same effective date,
+    # posted later, is a correction, not a duplicate (the feature builder uses the latest
+    # posting known at the as-of date).
+    key=("tenancy_id", "effective_date", "posted_date"),
     columns=(
         Column("tenancy_id", "id", "Tenancy the household belongs to."),
         Column("effective_date", "date", "Date from which the income applies."),
         Column("posted_date", "date", "Date the landlord learned of it (recorded in its system)."),
-        Column("monthly_income", "money", "Monthly household income (ressources), EUR."),
+        Column(
+            "monthly_income",
+            "money",
+            "Monthly household income (ressources), EUR.",
+            max_value=MAX_MONTHLY_INCOME_EUR,
+        ),
         Column(
             "employment_status", "code", "Employment of the main tenant.", codes=EMPLOYMENT_STATUSES
         ),
@@ -171,13 +207,18 @@ INCOMES = Table(
 
 APL = Table(
     name="apl",
-    description="One row per change of housing-benefit (APL) entitlement.",
-    key=("tenancy_id", "effective_date"),
+    description="One row per change of housing-benefit (APL) entitlement, or correction.",
+    key=("tenancy_id", "effective_date", "posted_date"),
     columns=(
         Column("tenancy_id", "id", "Tenancy the benefit is for."),
         Column("effective_date", "date", "Date from which the amount applies."),
         Column("posted_date", "date", "Date the landlord recorded the change."),
-        Column("monthly_amount", "money", "Monthly APL amount, EUR; 0 when not entitled."),
+        Column(
+            "monthly_amount",
+            "money",
+            "Monthly APL amount, EUR; 0 when not entitled.",
+            max_value=MAX_MONTHLY_APL_EUR,
+        ),
         Column("paid_to_landlord", "bool", "Whether APL is paid to the landlord (tiers payant)."),
     ),
 )
@@ -197,7 +238,13 @@ LEDGER = Table(
             nullable=True,
         ),
         Column("kind", "code", "Kind of transaction.", codes=LEDGER_KINDS),
-        Column("amount", "money", "Amount, EUR, always positive; the kind gives the direction."),
+        Column(
+            "amount",
+            "money",
+            "Amount, EUR, always above zero; the kind gives the direction.",
+            max_value=MAX_AMOUNT_EUR,
+            positive=True,
+        ),
         Column(
             "payment_method",
             "code",

@@ -42,6 +42,16 @@ _SHORT_FRENCH_DATE = r"^(\d{1,2})/(\d{1,2})/(\d{4})$"
 # no-break (U+202F), figure (U+2007) and thin (U+2009). Literal replacements are
 # several times faster than one regex over a million values.
 _THOUSANDS_SPACES = (" ", "\u00a0", "\u202f", "\u2007", "\u2009")
+#: Separators a mapping may declare as the decimal one.
+DECIMAL_SEPARATORS = (",", ".")
+#: Why "1.234" is refused when no decimal separator is declared.
+AMBIGUOUS_DOT = (
+    "ambiguous: a single dot followed by three digits may be a French thousands "
+    "separator (1.234 = 1234 EUR) or a decimal separator (1.234 EUR); write 1234 or 1234,00"
+)
+# A whole number written with a thousands dot: 1 to 3 digits (not starting with 0),
+# one dot, exactly three digits. "0.125" and "1234.567" cannot be thousands groups.
+_THOUSANDS_DOT = r"[+-]?[1-9]\d{0,2}\.\d{3}"
 # Nanosecond timestamps cover 1677-2262; anything outside would overflow.
 _FIRST_DATE = pd.Timestamp("1678-01-01")
 _LAST_DATE = pd.Timestamp("2261-12-31")
@@ -58,7 +68,7 @@ _PORTFOLIO_DTYPES = {
 _NULLABLE_DTYPES = {"int64": "Int64", "bool": "boolean"}
 
 
-def parse_values(kind: ColumnKind, values: pd.Series) -> pd.Series:
+def parse_values(kind: ColumnKind, values: pd.Series, decimal: str | None = None) -> pd.Series:
     """Parse a column as read into values of a contract kind.
 
     Parameters
@@ -67,6 +77,8 @@ def parse_values(kind: ColumnKind, values: pd.Series) -> pd.Series:
         Contract kind of the column.
     values
         The column as read: text (stripped, missing when empty) or native Parquet values.
+    decimal
+        Declared decimal separator of amounts, if any (see :func:`parse_numbers`).
 
     Returns
     -------
@@ -78,7 +90,7 @@ def parse_values(kind: ColumnKind, values: pd.Series) -> pd.Series:
     if kind == "date":
         return parse_dates(values)
     if kind == "money":
-        return parse_numbers(values)
+        return parse_numbers(values, decimal)
     if kind in ("count", "year"):
         numbers = parse_numbers(values)
         return numbers.where(numbers == numbers.round())
@@ -103,21 +115,42 @@ def as_text(values: pd.Series) -> pd.Series:
     return text.where(text != "")
 
 
-def parse_numbers(values: pd.Series) -> pd.Series:
+def parse_numbers(values: pd.Series, decimal: str | None = None) -> pd.Series:
     """Parse amounts written ``1234.56``, ``1 234,56`` or ``1 234,56 €`` into floats.
 
-    A value holding both a comma and a dot (``1.234,56`` or ``1,234.56``) is refused:
-    which one is the decimal separator cannot be told for sure.
+    With no declared ``decimal`` separator, two kinds of value are refused (missing in
+    the result) because the decimal separator cannot be told for sure: one holding
+    both a comma and a dot (``1.234,56`` or ``1,234.56``), and one whose only separator
+    is a single dot followed by exactly three digits (``1.234``: French thousands dot or
+    decimal point?). With ``decimal=","`` dots are thousands separators and removed;
+    with ``decimal="."`` commas are.
     """
     if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
         return values.astype("float64")
-    text = as_text(values)
+    text = _strip_amount(as_text(values))
+    if decimal == ",":
+        text = text.str.replace(".", "", regex=False).str.replace(",", ".", regex=False)
+    elif decimal == ".":
+        text = text.str.replace(",", "", regex=False)
+    else:
+        ambiguous = text.str.contains(",", regex=False) & text.str.contains(".", regex=False)
+        ambiguous = _true(ambiguous) | _true(text.str.fullmatch(_THOUSANDS_DOT))
+        text = text.mask(ambiguous).str.replace(",", ".", regex=False)
+    return pd.to_numeric(text, errors="coerce").astype("float64")
+
+
+def ambiguous_amounts(values: pd.Series) -> pd.Series:
+    """Return where text amounts are refused as ``1.234`` (see :data:`AMBIGUOUS_DOT`)."""
+    if pd.api.types.is_numeric_dtype(values):
+        return pd.Series(False, index=values.index)
+    return _true(_strip_amount(as_text(values)).str.fullmatch(_THOUSANDS_DOT))
+
+
+def _strip_amount(text: pd.Series) -> pd.Series:
+    """Remove thousands spaces and a trailing euro sign."""
     for space in _THOUSANDS_SPACES:
         text = text.str.replace(space, "", regex=False)
-    text = text.str.removesuffix("€")
-    ambiguous = text.str.contains(",", regex=False) & text.str.contains(".", regex=False)
-    text = text.mask(_true(ambiguous)).str.replace(",", ".", regex=False)
-    return pd.to_numeric(text, errors="coerce").astype("float64")
+    return text.str.removesuffix("€")
 
 
 def parse_dates(values: pd.Series) -> pd.Series:

@@ -278,7 +278,7 @@ def read_and_check(
             continue
         frames[table.name], column_problems = _to_contract_names(table, raw, plan)
         found.append(column_problems)
-    problems, typed = check_tables(frames)
+    problems, typed = check_tables(frames, decimal=resolved.decimal)
     found.append(problems)
     report = ValidationReport(
         sort_problems(concat_problems(found)),

@@ -8,6 +8,7 @@ left-hand side is always what the export contains, the right-hand side the contr
 
     encoding: latin-1          # optional: utf-8, latin-1 or cp1252
     delimiter: ";"             # optional: detected from the header line otherwise
+    decimal: ","               # optional: decimal separator of amounts ("," or ".")
     tables:
       tenancies:
         file: baux.csv
@@ -37,7 +38,7 @@ import pandas as pd
 import yaml
 
 from risk.contract import TABLES, Table
-from risk.formats import BOOL_WORDS
+from risk.formats import BOOL_WORDS, DECIMAL_SEPARATORS
 
 #: Spellings accepted for ``encoding``, with the codec used for each.
 ENCODINGS = {
@@ -52,7 +53,7 @@ ENCODINGS = {
 #: Field delimiters accepted in CSV files (and detected when none is declared).
 DELIMITERS = (";", ",", "\t", "|")
 
-_TOP_KEYS = {"encoding", "delimiter", "tables"}
+_TOP_KEYS = {"encoding", "delimiter", "decimal", "tables"}
 _TABLE_KEYS = {"file", "columns", "codes"}
 
 
@@ -119,6 +120,9 @@ class Mapping:
         Codec of the CSV files when they are not UTF-8 (see :data:`ENCODINGS`).
     delimiter
         CSV field delimiter; detected from each header line when ``None``.
+    decimal
+        Decimal separator of amounts (``","`` or ``"."``); when ``None``, an amount such
+        as ``1.234`` that reads both ways is refused as ambiguous.
     tables
         Table name -> its mapping; tables not listed use contract names.
     source
@@ -127,6 +131,7 @@ class Mapping:
 
     encoding: str | None = None
     delimiter: str | None = None
+    decimal: str | None = None
     tables: dict[str, TableMapping] = field(default_factory=dict)
     source: str = "<mapping>"
 
@@ -193,12 +198,17 @@ def parse_mapping(data: Any, source: str = "<mapping>") -> Mapping:
     delimiter = top.get("delimiter")
     if delimiter is not None and delimiter not in DELIMITERS:
         raise MappingError(f"{source}: delimiter {delimiter!r} is not one of {DELIMITERS}")
+    decimal = top.get("decimal")
+    if decimal is not None and decimal not in DECIMAL_SEPARATORS:
+        raise MappingError(f"{source}: decimal {decimal!r} is not one of {DECIMAL_SEPARATORS}")
     tables: dict[str, TableMapping] = {}
     for name, spec in _as_dict(top.get("tables") or {}, f"{source}: tables").items():
         if name not in TABLES:
             raise MappingError(f"{source}: unknown table {name!r}; tables are {list(TABLES)}")
         tables[name] = _table_mapping(TABLES[name], spec, f"{source}: tables.{name}")
-    return Mapping(encoding=encoding, delimiter=delimiter, tables=tables, source=source)
+    return Mapping(
+        encoding=encoding, delimiter=delimiter, decimal=decimal, tables=tables, source=source
+    )
 
 
 def _table_mapping(table: Table, spec: Any, where: str) -> TableMapping:

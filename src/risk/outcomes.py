@@ -54,7 +54,8 @@ def validate_outcomes(frame: pd.DataFrame) -> pd.DataFrame:
     Raises
     ------
     OutcomesError
-        With one of the ``OUTCOMES_*`` codes, naming the first offending rows.
+        With one of the ``OUTCOMES_*`` codes, naming the first offending rows (data
+        rows counted from 1, the first line after the header being row 1).
     """
     missing = [c for c in OUTCOMES_COLUMNS if c not in frame.columns]
     if missing:
@@ -122,9 +123,13 @@ def read_outcomes(path: str | Path) -> pd.DataFrame:
 
 
 def _offending(mask: pd.Series, values: pd.Series | None = None, limit: int = 5) -> str:
-    """Name the first offending rows (0-based data rows) and, if given, their values."""
-    rows = [i for i, flag in enumerate(mask.to_numpy()) if flag]
-    text = "row(s) " + ", ".join(map(str, rows[:limit]))
+    """Name the first offending rows and, if given, their values.
+
+    Rows are data rows counted from 1 (row 1 is the first line after the header), as in
+    validation reports.
+    """
+    rows = [i for i, flag in enumerate(mask.to_numpy(), start=1) if flag]
+    text = "data row(s) " + ", ".join(map(str, rows[:limit])) + " (counted from 1)"
     text += f" and {len(rows) - limit} more" if len(rows) > limit else ""
     if values is not None:
         text += ": " + ", ".join(repr(v) for v in values[mask.to_numpy()].head(limit).tolist())

@@ -21,7 +21,6 @@ import pandera.pandas as pa
 from pandera.errors import SchemaErrors
 
 from risk.contract import (
-    MAX_AMOUNT_EUR,
     MAX_BIRTH_YEAR,
     MAX_CHILDREN,
     MIN_BIRTH_YEAR,
@@ -29,7 +28,7 @@ from risk.contract import (
     TENANCIES,
     Table,
 )
-from risk.formats import EXPECTED, parse_values, typed_column
+from risk.formats import AMBIGUOUS_DOT, EXPECTED, ambiguous_amounts, parse_values, typed_column
 from risk.problems import (
     ContractViolation,
     Problem,
@@ -65,6 +64,7 @@ __all__ = [
     "UNPARSEABLE_DATE",
     "UNREADABLE_FILE",
     "WRONG_TYPE",
+    "ZERO_AMOUNT",
     "ContractViolation",
     "Problem",
     "ValidationReport",
@@ -90,7 +90,12 @@ MISSING_VALUE = "value is missing"
 WRONG_TYPE = "value does not have the column's type"
 UNPARSEABLE_DATE = "date cannot be read (expected YYYY-MM-DD or DD/MM/YYYY)"
 NEGATIVE_AMOUNT = "amount is negative"
-ABSURD_AMOUNT = f"amount is above {MAX_AMOUNT_EUR:.0f} EUR, which is absurd for one row"
+#: Only for columns that must be above zero (``monthly_rent``, ledger ``amount``): a
+#: zero rent makes the residual rent zero and any debt "arrears"; a zero transaction
+#: carries nothing. A negative value is reported as ``NEGATIVE_AMOUNT`` instead.
+ZERO_AMOUNT = "amount is zero, but this column must be above zero"
+#: Each money column has its own cap (``risk.contract.MAX_*_EUR``), given in the detail.
+ABSURD_AMOUNT = "amount is above the column's plausibility cap, which is absurd for one row"
 ABSURD_BIRTH_YEAR = f"birth year is outside {MIN_BIRTH_YEAR}-{MAX_BIRTH_YEAR}"
 ABSURD_CHILDREN = f"number of children is negative or above {MAX_CHILDREN}"
 UNKNOWN_CODE = "code is not one of the contract's codes (map local codes in the mapping)"
@@ -115,6 +120,7 @@ MESSAGES = (
     WRONG_TYPE,
     UNPARSEABLE_DATE,
     NEGATIVE_AMOUNT,
+    ZERO_AMOUNT,
     ABSURD_AMOUNT,
     ABSURD_BIRTH_YEAR,
     ABSURD_CHILDREN,
@@ -153,7 +159,9 @@ def validate_directory(
     return report
 
 
-def check_tables(frames: dict[str, pd.DataFrame]) -> tuple[pd.DataFrame, dict[str, pd.DataFrame]]:
+def check_tables(
+    frames: dict[str, pd.DataFrame], decimal: str | None = None
+) -> tuple[pd.DataFrame, dict[str, pd.DataFrame]]:
     """Check tables already read and mapped to contract names, and parse them.
 
     Parameters
@@ -162,6 +170,10 @@ def check_tables(frames: dict[str, pd.DataFrame]) -> tuple[pd.DataFrame, dict[st
         Table name -> frame as read: contract column names, text stripped, empty
         values as missing. Tables absent from the dict are skipped (whoever read the
         folder reports them).
+    decimal
+        The export's decimal separator (``","`` or ``"."``) when declared; then the
+        other one is read as a thousands separator. ``None``: amounts are read as
+        :func:`risk.formats.parse_numbers` describes, ambiguous ones refused.
 
     Returns
     -------
@@ -174,13 +186,15 @@ def check_tables(frames: dict[str, pd.DataFrame]) -> tuple[pd.DataFrame, dict[st
     typed: dict[str, pd.DataFrame] = {}
     for name, raw in frames.items():
         table = TABLES[name]
-        problems, typed[name] = _check_table(table, raw)
+        problems, typed[name] = _check_table(table, raw, decimal)
         found.append(problems)
     found.append(_check_references(frames, typed))
     return sort_problems(concat_problems(found)), typed
 
 
-def _check_table(table: Table, raw: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+def _check_table(
+    table: Table, raw: pd.DataFrame, decimal: str | None = None
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     present = [c.name for c in table.columns if c.name in raw.columns]
     found = [
         file_problem(table.name, MISSING_COLUMN, column=c.name, detail=c.description)
@@ -190,7 +204,8 @@ def _check_table(table: Table, raw: pd.DataFrame) -> tuple[pd.DataFrame, pd.Data
     if raw.empty and not table.optional:
         found.append(file_problem(table.name, EMPTY_FILE, detail="a header but no data"))
     typed = pd.DataFrame(
-        {c: parse_values(table.column(c).kind, raw[c]) for c in present}, index=raw.index
+        {c: parse_values(table.column(c).kind, raw[c], decimal) for c in present},
+        index=raw.index,
     )
     found.append(_run(_text_schema(table, present, typed), raw, table, raw))
     found.append(_run(_value_schema(table, present), typed, table, raw))
@@ -225,10 +240,11 @@ def _value_schema(table: Table, present: list[str]) -> pa.DataFrameSchema:
         column = table.column(name)
         checks = []
         if column.kind == "money":
-            checks += [
-                pa.Check.ge(0, error=NEGATIVE_AMOUNT),
-                pa.Check.le(MAX_AMOUNT_EUR, error=ABSURD_AMOUNT),
-            ]
+            checks.append(pa.Check.ge(0, error=NEGATIVE_AMOUNT))
+            if column.positive:
+                checks.append(pa.Check.ne(0, error=ZERO_AMOUNT))
+            if column.max_value is not None:
+                checks.append(pa.Check.le(column.max_value, error=ABSURD_AMOUNT))
         elif column.kind == "year":
             checks.append(
                 pa.Check.in_range(MIN_BIRTH_YEAR, MAX_BIRTH_YEAR, error=ABSURD_BIRTH_YEAR)
@@ -306,9 +322,20 @@ def _cell_problems(
     for column in columns.unique():
         at = columns == column
         values[at] = _shown(raw[column], index[at]).to_numpy()
-        kind = table.column(str(column)).kind
+        spec = table.column(str(column))
+        kind = spec.kind
         wrong = at & (rules == WRONG_TYPE)
         details[wrong] = f"expected {EXPECTED.get(kind, kind)}"
+        if kind == "money" and wrong.any():
+            # Say why "1.234" is refused although it looks like a number.
+            shown = pd.Series(values[wrong].to_numpy(), index=values[wrong].index)
+            details[wrong & ambiguous_amounts(shown).reindex(index.index, fill_value=False)] = (
+                AMBIGUOUS_DOT
+            )
+        if spec.max_value is not None:
+            details[at & (rules == ABSURD_AMOUNT)] = (
+                f"the cap for {spec.name} is {spec.max_value:,.0f} EUR"
+            )
     return pd.DataFrame(
         {
             "table": table.name,
