@@ -26,6 +26,18 @@ def test_apl_in_force_and_its_share_of_the_rent():
     assert row["apl_change_3m"] == 0.0
 
 
+def test_an_apl_recalculation_posted_later_for_the_same_date_replaces_the_first():
+    p = portfolio(
+        [tenancy("T")],
+        apl_rows=[
+            apl("T", "2024-01-01", 200.0, posted="2024-01-10"),  # first notification
+            apl("T", "2024-01-01", 120.0, posted="2024-02-15"),  # recalculated, same date
+            apl("T", "2024-01-01", 0.0, posted=AS_OF),  # corrected again: not known yet
+        ],
+    )
+    assert features_of(p, AS_OF, "T")["apl_amount"] == 120.0
+
+
 def test_no_apl_row_means_not_entitled():
     row = features_of(portfolio([tenancy("T")]), AS_OF, "T")
     assert (row["apl_entitled"], row["apl_amount"]) == (0.0, 0.0)

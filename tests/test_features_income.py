@@ -31,6 +31,32 @@ def test_income_in_force_is_the_latest_effective_known_row():
     assert row["job_lost_since_entry"] == 0.0  # still in work
 
 
+def test_a_correction_posted_before_as_of_replaces_the_row_it_corrects():
+    p = portfolio(
+        [tenancy("T")],
+        incomes=[
+            income("T", "2023-01-01", 1300.0),  # at entry
+            income("T", "2023-09-01", 900.0, posted="2023-09-05"),  # first declaration
+            income("T", "2023-09-01", 1000.0, posted="2023-10-02"),  # its correction
+            income("T", "2023-09-01", 700.0, posted=AS_OF),  # a later correction: unknown yet
+        ],
+    )
+    assert features_of(p, AS_OF, "T")["income_monthly"] == 1000.0
+
+
+def test_a_corrected_entry_income_is_read_at_its_latest_known_posting():
+    p = portfolio(
+        [tenancy("T")],
+        incomes=[
+            income("T", "2023-01-01", 1300.0, posted="2023-01-03"),  # at entry, declared
+            income("T", "2023-01-01", 1200.0, posted="2023-02-01"),  # at entry, corrected
+            income("T", "2023-09-01", 900.0),  # later change
+        ],
+    )
+    row = features_of(p, AS_OF, "T")
+    assert row["income_change_since_entry"] == pytest.approx(900 / 1200 - 1)
+
+
 @pytest.mark.parametrize(
     ("amount", "band"),
     [(0.0, "below_636"), (635.99, "below_636"), (636.0, "636_to_1000"),

@@ -169,23 +169,67 @@ def test_large_amounts_and_credits_do_not_spill_between_months():
     ledger = [
         charge("T", "2024-01-01", 99_999.99),
         ledger_row("T", "2024-02-10", "other_credit", 99_999.99),  # a large refund
-        charge("T", "2024-03-01", 0.01),
+        ledger_row("T", "2024-03-01", "other_debit", 0.01),  # not a rent charge: rent stays 500
     ]
     row = features_of(portfolio([T], ledger=ledger), "2024-04-01", "T")
     assert row["balance_eur"] == pytest.approx(0.01)
     assert row["shortfall_months_3m"] == 1  # January only
-    assert row["balance_change_3m"] == pytest.approx(0.01 / 500.0)
+    # The rent in force is January's charge, the latest rent charge known.
+    assert row["balance_change_3m"] == pytest.approx(0.01 / 99_999.99)
+
+
+def test_a_row_dated_on_or_after_as_of_is_ignored_even_if_posted_before():
+    ledger = [
+        *monthly_charges("T", "2024-01", "2024-03"),
+        charge("T", "2024-04-01", posted="2024-03-25"),  # April's rent, posted ahead
+        payment("T", "2024-04-20", 300.0, posted="2024-03-28"),  # a future-dated payment
+        payment("T", "2024-04-05", 100.0),  # a payment of the partial as-of month
+    ]
+    row = features_of(portfolio([T], ledger=ledger), "2024-04-10", "T")
+    assert row["balance_eur"] == 2000.0 - 100.0  # the payment dated the 20th is ignored
+    row = features_of(portfolio([T], ledger=ledger), "2024-04-01", "T")
+    assert row["balance_eur"] == 1500.0  # April's charge, dated on as-of, is ignored
+
+
+def test_a_payment_in_the_last_five_days_of_a_month_counts_as_day_0_of_the_next():
+    ledger = [
+        *monthly_charges("T", "2024-01", "2024-03"),
+        payment("T", "2024-01-27", 500.0),  # 27 Jan: last 5 days of January -> delay 0
+        payment("T", "2024-02-26", 500.0),  # 26 Feb 2024: 26 > 29 - 5 -> delay 0
+        payment("T", "2024-03-26", 500.0),  # 26 Mar: 26 <= 31 - 5 -> 25 days
+    ]
+    row = features_of(portfolio([T], ledger=ledger), "2024-04-01", "T")
+    assert row["mean_payment_delay_6m"] == pytest.approx((0 + 0 + 25) / 3)
 
 
 # --- property: the packed SQL agrees with a plain reading of the definitions -----------
 
-AS_OF = pd.Timestamp("2024-07-01")
+#: As-of dates of the property test: on the 1st and in the middle of a month.
+AS_OFS = ("2024-07-01", "2024-07-16", "2024-06-30")
 
 
-def _plain_reading(rows: list[dict[str, object]], residual: float) -> dict[str, float]:
+def _delay(event: pd.Timestamp) -> int:
+    """Payment delay: days after the 1st, 0 in the last 5 days of a month (paid early)."""
+    return 0 if event.day > event.days_in_month - 5 else event.day - 1
+
+
+def _plain_reading(
+    rows: list[dict[str, object]], fallback_rent: float, as_of: pd.Timestamp
+) -> dict[str, float]:
     """The ledger definitions of docs/features.md, month by month in plain Python."""
-    month_start = lambda k: (AS_OF.to_period("M") - k).start_time  # noqa: E731
-    known = [r for r in rows if pd.Timestamp(str(r["posted_date"])) < AS_OF]
+    month_start = lambda k: (as_of.to_period("M") - k).start_time  # noqa: E731
+    known = [
+        r for r in rows
+        if pd.Timestamp(str(r["posted_date"])) < as_of
+        and pd.Timestamp(str(r["event_date"])) < as_of
+    ]
+    # Rent in force: the latest known rent charge (the largest of its day), else the
+    # tenancy's rent; no APL, so the residual rent is the rent.
+    charges = sorted(
+        (pd.Timestamp(str(r["event_date"])), float(r["amount"]))  # type: ignore[arg-type]
+        for r in known if r["kind"] == "rent_charge"
+    )
+    residual = charges[-1][1] if charges else fallback_rent
 
     def signed(r: dict[str, object]) -> float:
         return -float(r["amount"]) if r["kind"] in CREDIT_KINDS else float(r["amount"])  # type: ignore[arg-type]
@@ -216,6 +260,7 @@ def _plain_reading(rows: list[dict[str, object]], residual: float) -> dict[str, 
     known_method = [r for r in pays if r["payment_method"] is not None]
     n_paid = sum(paid.values())
     return {
+        "_residual": residual,
         "balance_eur": balance,
         "shortfall_months_3m": sum(short[k] for k in range(1, 4)),
         "shortfall_months_6m": sum(short[k] for k in range(1, 7)),
@@ -227,7 +272,7 @@ def _plain_reading(rows: list[dict[str, object]], residual: float) -> dict[str, 
             sum(short[k] and paid[k] for k in range(1, 7)) / n_paid if n_paid else math.nan
         ),
         "mean_payment_delay_6m": (
-            sum(pd.Timestamp(str(r["event_date"])).day - 1 for r in pays) / len(pays)
+            sum(_delay(pd.Timestamp(str(r["event_date"]))) for r in pays) / len(pays)
             if pays else math.nan
         ),
         "direct_debit_share_6m": (
@@ -240,7 +285,8 @@ def _plain_reading(rows: list[dict[str, object]], residual: float) -> dict[str, 
 @st.composite
 def _ledger_rows(draw: st.DrawFn) -> dict[str, object]:
     event = draw(st.dates(dt.date(2022, 12, 1), dt.date(2024, 7, 31)))
-    posted = event + dt.timedelta(days=draw(st.sampled_from([0, 0, 0, 1, 5, 40])))
+    # A negative lag posts a row ahead of its date (an unvalidated export).
+    posted = event + dt.timedelta(days=draw(st.sampled_from([0, 0, 0, 1, 5, 40, -20])))
     kind = draw(st.sampled_from(LEDGER_KINDS))
     method = draw(st.sampled_from((None, *PAYMENT_METHODS))) if kind == "tenant_payment" else None
     # Whole cents, so that the comparison with the tolerance is exact on both sides.
@@ -269,12 +315,19 @@ def _monthly_life(draw: st.DrawFn, rent: float) -> list[dict[str, object]]:
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(data=st.data(), rent=st.sampled_from([350.0, 500.0, 733.33]))
-def test_ledger_features_match_a_plain_reading_of_their_definitions(data, rent):
+@given(
+    data=st.data(),
+    rent=st.sampled_from([350.0, 500.0, 733.33]),
+    as_of=st.sampled_from(AS_OFS),
+)
+def test_ledger_features_match_a_plain_reading_of_their_definitions(data, rent, as_of):
     rows = data.draw(_monthly_life(rent)) + data.draw(st.lists(_ledger_rows(), max_size=8))
-    p = portfolio([tenancy("T", "2022-11-20", rent=rent)], ledger=rows)
-    got = build_features(p, AS_OF).iloc[0]
-    expected = _plain_reading(rows, residual=rent)
+    # The export's rent is today's: the features must use the charges', when known.
+    p = portfolio([tenancy("T", "2022-11-20", rent=rent * 1.1)], ledger=rows)
+    at = pd.Timestamp(as_of)
+    got = build_features(p, at).iloc[0]
+    expected = _plain_reading(rows, fallback_rent=rent * 1.1, as_of=at)
+    expected["residual_rent"] = expected.pop("_residual")
     for name, value in expected.items():
         if math.isnan(value):
             assert math.isnan(got[name]), name

@@ -74,3 +74,29 @@ def test_categorical_features_carry_every_catalogue_category():
         "visale", "action_logement", "fsl", "none", "other"
     ]
     assert isinstance(frame["age_band"].dtype, pd.CategoricalDtype)
+
+
+def test_a_rent_raised_after_as_of_does_not_change_the_features_before_the_raise():
+    from feature_timelines import charge, features_of, income, portfolio, tenancy
+
+    t = tenancy("R", "2023-01-01", rent=535.0)  # the export's rent: today's, after the raise
+    ledger = [
+        charge("R", "2024-05-01", 500.0),  # May: rent in force 500
+        charge("R", "2024-06-01", 500.0),  # June: still 500, the last charge before as-of
+        charge("R", "2024-07-01", 535.0),  # July: raised after as-of, unknown on 15 June
+    ]
+    incomes = [income("R", "2023-01-01", 1000.0)]  # 1,000 EUR a month, no APL
+    row = features_of(portfolio([t], incomes=incomes, ledger=ledger), "2024-06-15", "R")
+    assert row["monthly_rent"] == 500.0
+    assert row["residual_rent"] == 500.0
+    assert row["effort_rate"] == 0.5
+    assert row["balance_months"] == 1000.0 / 500.0
+    after = features_of(portfolio([t], incomes=incomes, ledger=ledger), "2024-07-02", "R")
+    assert after["monthly_rent"] == 535.0  # the raise is in force once charged
+
+
+def test_without_a_known_rent_charge_the_tenancy_rent_is_used():
+    from feature_timelines import features_of, portfolio, tenancy
+
+    row = features_of(portfolio([tenancy("R", rent=480.0)]), "2024-06-15", "R")
+    assert row["monthly_rent"] == 480.0

@@ -282,7 +282,10 @@ FEATURES: tuple[Feature, ...] = (
     Feature(
         name="monthly_rent", family="affordability",
         dtype="numeric", unit="EUR/month", direction=0,
-        description="Monthly rent plus charges billed (quittance).",
+        description=(
+            "Monthly rent plus charges in force at as-of: the latest rent charge of the ledger "
+            "known and dated before as-of, else the tenancy's rent (quittance)."
+        ),
         reason_fr="Loyer et charges de {value} € par mois",
         reason_en="Rent and charges of {value} EUR a month",
         lever="transfer_cheaper_home", actionable=True, reason_group="rent_level",
@@ -326,7 +329,7 @@ FEATURES: tuple[Feature, ...] = (
         name="apl_entitled", family="apl",
         dtype="bool", unit="flag", direction=0,
         description="1 when the APL amount in force at as-of is above 0.",
-        reason_fr="Droit à l'APL : {value}", reason_en="Entitled to APL: {value}",
+        reason_fr="Aucun droit à l'APL en cours", reason_en="No APL entitlement in force",
         lever="check_benefit_rights", actionable=True, reason_group="apl_level",
     ),
     Feature(
@@ -460,8 +463,11 @@ FEATURES: tuple[Feature, ...] = (
             "Among the last 6 complete months with a tenant payment, the share that were still "
             "shortfall months (partial payments)."
         ),
-        reason_fr="{value} des paiements des 6 derniers mois étaient partiels",
-        reason_en="{value} of payments in the last 6 months were partial",
+        reason_fr=(
+            "{value} des mois avec un paiement sur les 6 derniers mois n'ont pas été "
+            "entièrement payés"
+        ),
+        reason_en="{value} of the months with a payment in the last 6 months were short",
         lever="payment_plan", actionable=True, reason_group="payment_behaviour",
         missing=_NO_PAYMENT,
     ),
@@ -470,10 +476,11 @@ FEATURES: tuple[Feature, ...] = (
         dtype="numeric", unit="days", direction=1,
         description=(
             "Mean, over the tenant payments of the last 6 complete months, of the days from the "
-            "first of the month to the payment (0 for a payment on the 1st)."
+            "first of the month to the payment (0 for a payment on the 1st; a payment in the "
+            "last 5 days of a month counts as 0, paid early for the next month)."
         ),
-        reason_fr="Paiement en moyenne le {value}e jour du mois",
-        reason_en="Pays on average {value} days into the month",
+        reason_fr="Paiement en moyenne {value} jours après le 1er du mois",
+        reason_en="Pays on average {value} days after the 1st of the month",
         lever="budget_workshop", actionable=True, reason_group="payment_behaviour",
         missing=_NO_PAYMENT,
     ),

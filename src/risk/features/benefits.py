@@ -29,15 +29,17 @@ def ctes(as_of: AsOf) -> list[tuple[str, str]]:
         one, when the amount in force is 0).
     """
     before = as_of.months_before_sql(APL_CHANGE_MONTHS)
-    # Amount and tiers-payant flag packed in one BIGINT (cheap arg_max, see codes).
+    # Amount and tiers-payant flag packed in one BIGINT (cheap arg_max, see codes). Rows
+    # for one effective date are corrections: the latest posted before as-of wins.
     row = pack_amount_sql("a.monthly_amount", "CAST(a.paid_to_landlord AS INTEGER)")
     # CASE rather than FILTER: DuckDB's filtered aggregates cost a pass each.
     before_row = in_force_at("a", before, as_of)
     apl_latest = f"""
         SELECT a.tenancy_id,
-               arg_max({row}, a.effective_date) AS current_row,
+               arg_max({row}, row(a.effective_date, a.posted_date)) AS current_row,
                arg_max(CASE WHEN {before_row} THEN a.monthly_amount END,
-                       CASE WHEN {before_row} THEN a.effective_date END) AS amount_before,
+                       CASE WHEN {before_row} THEN row(a.effective_date, a.posted_date) END)
+                   AS amount_before,
                max(CASE WHEN a.monthly_amount > 0 THEN a.effective_date END) AS last_positive
         FROM apl a
         WHERE {in_force_at('a', as_of.sql, as_of)}

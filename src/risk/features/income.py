@@ -47,12 +47,14 @@ def ctes(as_of: AsOf) -> list[tuple[str, str]]:
         ``current_row`` and ``entry_row`` (see :func:`base_columns`).
     """
     # The income and the status of a row travel packed in one BIGINT: arg_max on it is
-    # several times cheaper than on a struct or on two separate values.
+    # several times cheaper than on a struct or on two separate values. Rows for one
+    # effective date are corrections: the latest posted before as-of wins (the
+    # ordering keys are (effective_date, posted_date)).
     row = pack_amount_sql("i.monthly_income", code_sql("i.employment_status", EMPLOYMENT_STATUSES))
     income_now = f"""
         SELECT i.tenancy_id,
-               arg_max({row}, i.effective_date) AS current_row,
-               arg_min({row}, i.effective_date) AS entry_row
+               arg_max({row}, row(i.effective_date, i.posted_date)) AS current_row,
+               arg_min({row}, row(i.effective_date, -epoch(i.posted_date))) AS entry_row
         FROM incomes i
         WHERE {in_force_at('i', as_of.sql, as_of)}
         GROUP BY i.tenancy_id"""

@@ -3,7 +3,10 @@
 Definitions (also in ``docs/features.md``). Months are calendar months; "the last n
 months" are the n complete calendar months before the as-of month (the as-of month
 itself only counts in the balance). A ledger row belongs to the month of its
-``event_date`` and is known once posted before as-of.
+``event_date`` and is known once posted before as-of and dated before as-of.
+
+The rent in force at as-of is the latest known ``rent_charge`` (:func:`rent_in_force_sql`),
+not ``tenancies.monthly_rent``, which is the export's (today's) rent.
 
 - *net debit* of a month: debits (:data:`risk.contract.DEBIT_KINDS`) minus credits
   (:data:`risk.contract.CREDIT_KINDS`, APL included) of that month;
@@ -15,7 +18,8 @@ itself only counts in the balance). A ledger row belongs to the month of its
 - *partial payment*: a shortfall month in which the tenant paid something;
 - *payment delay*: days from the first of the month to a tenant payment (0 on the 1st;
   rent is billed monthly and the contract carries no due date), averaged over the
-  tenant payments of the last 6 months;
+  tenant payments of the last 6 months; a payment in the last
+  :data:`EARLY_PAYMENT_DAYS` days of a month counts as day 0 (paid early);
 - *direct-debit share*: share of those payments, among the ones with a known method,
   made by direct debit.
 
@@ -26,9 +30,10 @@ twelve monthly net debits are summed exactly as integer cents packed into three
 128-bit integers: month ``m`` of a word is ``cents * 2**(31 * m)``. Integer sums are
 exact and associative, so each month is recovered from the word by arithmetic once a
 constant bias has made every month non-negative. Payments are counted the same way.
-This is exact while a month's net debit stays within +/-10.7 million EUR and a month
-holds fewer than 256 tenant payments, far beyond any validated ledger
-(:data:`risk.contract.MAX_AMOUNT_EUR` caps a row at 100,000 EUR).
+This is exact while a month's net debit stays within +/-10.7 million EUR, a month
+holds fewer than 256 tenant payments and the six months of the behaviour window fewer
+than 1,024 (the direct-debit and known-method counts are 10 bits each), far beyond
+any validated ledger (:data:`risk.contract.MAX_AMOUNT_EUR` caps a row at 100,000 EUR).
 """
 
 from __future__ import annotations
@@ -45,6 +50,9 @@ WINDOW_MONTHS = 12
 SHORTFALL_WINDOWS = (3, 6, 12)
 #: Window of the payment-behaviour features (partial payments, delay, direct debit).
 BEHAVIOUR_MONTHS = 6
+#: A tenant payment in the last this-many days of a month counts as paid on day 0 of
+#: the next month in the payment delay: paying early is not paying late.
+EARLY_PAYMENT_DAYS = 5
 #: Window of the balance trend.
 TREND_MONTHS = 3
 
@@ -61,6 +69,8 @@ _DAYS_SHIFT = _COUNT_BITS * BEHAVIOUR_MONTHS
 _DEBIT_SHIFT = _DAYS_SHIFT + 20
 _KNOWN_SHIFT = _DEBIT_SHIFT + 10
 _CURRENT_SHIFT = _KNOWN_SHIFT + 10
+# Latest rent charge: its amount in cents (below 2**24 = 167,772.16 EUR) under its time.
+_RENT_CENTS_BITS = 24
 
 
 def _sql_list(values: tuple[str, ...]) -> str:
@@ -95,28 +105,35 @@ def _by_month(date: str, starts: list[str], values: dict[int, str]) -> str:
     return f"CASE {' '.join(whens)} ELSE {values[months[-1]]} END"
 
 
-def ctes(as_of: AsOf, base: str) -> list[tuple[str, str]]:
-    """Return the CTEs aggregating the ledger known at as-of.
+def totals_ctes(as_of: AsOf) -> list[tuple[str, str]]:
+    """Return the CTE aggregating, in one pass, the ledger known at as-of.
 
-    Parameters
-    ----------
-    as_of
-        The as-of date.
-    base
-        Name of the CTE with one row per present tenancy and its ``residual_rent``.
+    A row counts when posted before as-of and event-dated before as-of (a row dated
+    on or after as-of cannot be known that morning, whatever its posting date says).
 
     Returns
     -------
     list of (name, sql)
-        ``ledger_totals`` (one row per tenancy with known ledger rows, packed) and
-        ``ledger_features`` (one row per present tenancy, decoded).
+        ``ledger_totals`` (one row per tenancy with known ledger rows, packed, with
+        ``rent_key``, see :func:`rent_in_force_sql`) and ``ledger_months`` (the same
+        rows decoded).
     """
     # starts[m]: first day of the m-th calendar month before the as-of month.
     starts = [as_of.month_start_before_sql(m) for m in range(WINDOW_MONTHS + 1)]
     e = "l.event_date"
     net = f"CASE WHEN l.kind IN {_sql_list(CREDIT_KINDS)} THEN -l.amount ELSE l.amount END"
     cents = f"CAST(round(({net}) * 100) AS HUGEINT)"
-    aggregates = [f"sum({net}) AS balance"]
+    # Latest rent charge: its event time (ms >> 10: about seconds, 31 bits until 2038)
+    # above its amount in cents, in one BIGINT, so that max() returns the latest charge
+    # (the largest of a day) without an arg_max.
+    rent_key = (
+        f"((epoch_ms({e}) >> 10) << {_RENT_CENTS_BITS}) "
+        f"+ CAST(round(l.amount * 100) AS BIGINT)"
+    )
+    aggregates = [
+        f"sum({net}) AS balance",
+        f"max(CASE WHEN l.kind = 'rent_charge' THEN {rent_key} END) AS rent_key",
+    ]
     for w in range(_WORDS):
         months = range(w * _MONTHS_PER_WORD + 1, (w + 1) * _MONTHS_PER_WORD + 1)
         first = months[0]
@@ -131,8 +148,14 @@ def ctes(as_of: AsOf, base: str) -> list[tuple[str, str]]:
     month_count = _by_month(
         e, starts, {m: _hugeint(2 ** (_COUNT_BITS * (m - 1))) for m in behaviour}
     )
+    # Payment delay: days after the 1st, but a payment in the last EARLY_PAYMENT_DAYS days
+    # of a month pays the next month's rent early and counts as day 0.
+    delay = (
+        f"CASE WHEN day({e}) > day(last_day({e})) - {EARLY_PAYMENT_DAYS} THEN 0 "
+        f"ELSE day({e}) - 1 END"
+    )
     payment = (
-        f"{month_count} + CAST(day({e}) - 1 AS HUGEINT) * {_hugeint(2**_DAYS_SHIFT)} "
+        f"{month_count} + CAST({delay} AS HUGEINT) * {_hugeint(2**_DAYS_SHIFT)} "
         f"+ CASE WHEN l.payment_method IS NULL THEN 0 "
         f"WHEN l.payment_method = 'direct_debit' "
         f"THEN {_hugeint(2**_DEBIT_SHIFT + 2**_KNOWN_SHIFT)} "
@@ -146,9 +169,8 @@ def ctes(as_of: AsOf, base: str) -> list[tuple[str, str]]:
     ledger_totals = f"""
         SELECT l.tenancy_id, {', '.join(aggregates)}
         FROM ledger l
-        WHERE {posted_before('l', as_of)}
+        WHERE {posted_before('l', as_of)} AND {e} < {as_of.sql}
         GROUP BY l.tenancy_id"""
-
     months = range(1, WINDOW_MONTHS + 1)
     activity = f"(COALESCE(t.activity, 0) + {_hugeint(_NET_BIAS * 2**_CURRENT_SHIFT)})"
     decoded = ",\n               ".join(
@@ -166,6 +188,40 @@ def ctes(as_of: AsOf, base: str) -> list[tuple[str, str]]:
                {_field(activity, _KNOWN_SHIFT, _CURRENT_SHIFT - _KNOWN_SHIFT)} AS known_count,
                {decoded}
         FROM ledger_totals t"""
+    return [("ledger_totals", ledger_totals), ("ledger_months", ledger_months)]
+
+
+def rent_in_force_sql(totals: str, fallback: str) -> str:
+    """Return SQL for the rent in force at as-of, read from ``ledger_totals``.
+
+    Parameters
+    ----------
+    totals
+        Alias of ``ledger_totals`` (NULL columns when the tenancy has no known rows).
+    fallback
+        SQL of the rent used when no ``rent_charge`` is known: ``tenancies.monthly_rent``.
+    """
+    cents = _field(f"{totals}.rent_key", 0, _RENT_CENTS_BITS)
+    return f"COALESCE(CAST({cents} AS DOUBLE) / 100, {fallback})"
+
+
+def ctes(as_of: AsOf, base: str) -> list[tuple[str, str]]:
+    """Return the CTE computing the ledger features' ingredients.
+
+    Parameters
+    ----------
+    as_of
+        The as-of date.
+    base
+        Name of the CTE with one row per present tenancy and its ``residual_rent``.
+
+    Returns
+    -------
+    list of (name, sql)
+        ``ledger_features``: one row per present tenancy with known ledger rows.
+    """
+    behaviour = range(1, BEHAVIOUR_MONTHS + 1)
+    months = range(1, WINDOW_MONTHS + 1)
     # Balance at the end of month m (cents): today's balance minus every later month.
     tolerance = f"{SHORTFALL_TOLERANCE_SHARE} * b.residual_rent * 100"
     end_balance = {1: "(round(m.balance * 100) - m.net_0)"}
@@ -191,11 +247,7 @@ def ctes(as_of: AsOf, base: str) -> list[tuple[str, str]]:
                CAST(m.debit_count AS DOUBLE) AS debit_count,
                CAST(m.known_count AS DOUBLE) AS known_count
         FROM ledger_months m JOIN {base} b ON b.tenancy_id = m.tenancy_id"""
-    return [
-        ("ledger_totals", ledger_totals),
-        ("ledger_months", ledger_months),
-        ("ledger_features", ledger_features),
-    ]
+    return [("ledger_features", ledger_features)]
 
 
 def _month_net_cents(month: int) -> str:
