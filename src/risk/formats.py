@@ -12,6 +12,7 @@ from __future__ import annotations
 import pandas as pd
 
 from risk.contract import ColumnKind
+from risk.portfolio import PORTFOLIO_DTYPES
 
 #: Text accepted in ``bool`` columns, after lower-casing, and what it means.
 BOOL_WORDS = {
@@ -55,15 +56,6 @@ _THOUSANDS_DOT = r"[+-]?[1-9]\d{0,2}\.\d{3}"
 # Nanosecond timestamps cover 1677-2262; anything outside would overflow.
 _FIRST_DATE = pd.Timestamp("1678-01-01")
 _LAST_DATE = pd.Timestamp("2261-12-31")
-_PORTFOLIO_DTYPES = {
-    "id": "str",
-    "code": "str",
-    "date": "datetime64[ns]",
-    "money": "float64",
-    "count": "int64",
-    "year": "int64",
-    "bool": "bool",
-}
 # Dtypes able to hold a missing value, used when a column still has one.
 _NULLABLE_DTYPES = {"int64": "Int64", "bool": "boolean"}
 
@@ -211,7 +203,7 @@ def typed_column(kind: ColumnKind, parsed: pd.Series | None, index: pd.Index) ->
     index
         Index of the table, used when ``parsed`` is ``None``.
     """
-    dtype = _PORTFOLIO_DTYPES[kind]
+    dtype = PORTFOLIO_DTYPES[kind]
     if parsed is None:
         return pd.Series(None, index=index, dtype=_NULLABLE_DTYPES.get(dtype, dtype))
     if parsed.isna().any():

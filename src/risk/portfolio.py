@@ -23,20 +23,22 @@ import pandas as pd
 
 from risk.contract import SUPPORT, TABLES
 
+#: The dtype of each contract column kind in a portfolio's frames.
+PORTFOLIO_DTYPES: dict[str, str] = {
+    "id": "str",
+    "code": "str",
+    "date": "datetime64[ns]",
+    "money": "float64",
+    "count": "int64",
+    "year": "int64",
+    "bool": "bool",
+}
+
 
 def empty_table(name: str) -> pd.DataFrame:
     """Return an empty frame with the contract columns and dtypes of table ``name``."""
-    dtypes = {
-        "id": "str",
-        "code": "str",
-        "date": "datetime64[ns]",
-        "money": "float64",
-        "count": "int64",
-        "year": "int64",
-        "bool": "bool",
-    }
     table = TABLES[name]
-    return pd.DataFrame({c.name: pd.Series(dtype=dtypes[c.kind]) for c in table.columns})
+    return pd.DataFrame({c.name: pd.Series(dtype=PORTFOLIO_DTYPES[c.kind]) for c in table.columns})
 
 
 @dataclass(frozen=True)
