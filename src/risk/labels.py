@@ -32,7 +32,7 @@ from risk.arrears import ARREARS_MONTHS, residual_rent_sql
 from risk.contract import CREDIT_KINDS, DEBIT_KINDS
 from risk.outcomes import validate_outcomes
 from risk.portfolio import Portfolio
-from risk.timeline import DateLike, add_months, as_of_dates, month_start
+from risk.timeline import DateLike, add_months, as_of_dates, month_start, presence_sql
 
 STATUS_POSITIVE = "positive"
 STATUS_NEGATIVE = "negative"
@@ -144,21 +144,6 @@ _DEFINITIONS = (
 )
 #: The registry of named labels.
 LABELS: Mapping[str, LabelDefinition] = MappingProxyType({d.name: d for d in _DEFINITIONS})
-
-
-def presence_sql(start: str, end: str, at: str) -> str:
-    """Return a SQL condition: the tenancy is present at date ``at``.
-
-    A tenancy is present when it started strictly before ``at`` and has not ended, or
-    ends on or after ``at``: the same rule as the feature builder, so that every row it
-    scores has a label.
-
-    Parameters
-    ----------
-    start, end, at
-        SQL expressions of the start date, the end date (NULL while present) and the date.
-    """
-    return f"({start} < {at} AND ({end} IS NULL OR {end} >= {at}))"
 
 
 def present_tenancies(

@@ -46,3 +46,19 @@ def month_start(value: DateLike) -> pd.Timestamp:
 def add_months(value: DateLike, months: int) -> pd.Timestamp:
     """Return ``value`` shifted by a whole number of calendar months."""
     return pd.Timestamp(value) + pd.DateOffset(months=months)
+
+
+def presence_sql(start: str, end: str, at: str) -> str:
+    """Return a SQL condition: the tenancy is present at date ``at``.
+
+    A tenancy is present when it started strictly before ``at`` (a tenant entering on
+    that day has no history to score) and its end date is empty or on or after ``at``.
+    The feature builder, the labels and the oracle all use this rule, so that every
+    scored row has a label.
+
+    Parameters
+    ----------
+    start, end, at
+        SQL expressions of the start date, the end date (NULL while present) and the date.
+    """
+    return f"({start} < {at} AND ({end} IS NULL OR {end} >= {at}))"

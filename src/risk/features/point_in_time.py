@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from risk.timeline import add_months, month_start
+from risk.timeline import add_months, month_start, presence_sql
 
 
 def sql_timestamp(value: pd.Timestamp) -> str:
@@ -100,10 +100,7 @@ def present_at(alias: str, as_of: AsOf) -> str:
     A tenancy is present when it started strictly before as-of (a tenant entering on
     the as-of day has no history to score) and its end date is empty or on/after as-of.
     """
-    return (
-        f"({alias}.start_date < {as_of.sql} "
-        f"AND ({alias}.end_date IS NULL OR {alias}.end_date >= {as_of.sql}))"
-    )
+    return presence_sql(f"{alias}.start_date", f"{alias}.end_date", as_of.sql)
 
 
 def running_at(alias: str, as_of: AsOf) -> str:
