@@ -42,4 +42,4 @@ def test_month_helpers_move_by_calendar_months() -> None:
 def test_presence_at_the_as_of_date(start: str, end: str | None, present: bool) -> None:
     end_sql = "NULL::DATE" if end is None else f"DATE '{end}'"
     condition = presence_sql(f"DATE '{start}'", end_sql, "DATE '2024-06-01'")
-    assert duckdb.sql(f"SELECT {condition}").fetchone() == (present,)
+    assert duckdb.sql(f"SELECT {condition}").fetchall() == [(present,)]
