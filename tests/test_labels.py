@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from risk import labels as lbl
-from risk.arrears import RESIDUAL_RENT_FLOOR_SHARE
+from risk.arrears import CENT_TOLERANCE, RESIDUAL_RENT_FLOOR_SHARE
 from risk.contract import CREDIT_KINDS, DEBIT_KINDS
 from risk.outcomes import read_outcomes
 from risk.portfolio import Portfolio, empty_table
@@ -547,7 +547,7 @@ def test_every_status_has_a_label_value():
 
 # --- the SQL agrees with a plain reading of the definition ---------------------------
 
-TOL = lbl.CENT_TOLERANCE
+TOL = CENT_TOLERANCE
 
 
 def reference_status(

@@ -19,6 +19,9 @@ RESIDUAL_RENT_FLOOR_SHARE = 0.10
 #: Unpaid balance, in months of residual rent, from which a household is in arrears
 #: (LogemLoiret's alert: two unpaid monthly rents).
 ARREARS_MONTHS = 2.0
+#: Amounts are compared to the cent: sums of float euros are off by 1e-13 at times, and
+#: "exactly two months behind" must count as two months.
+CENT_TOLERANCE = 0.005
 
 
 def residual_rent_sql(rent: str, apl: str, paid_to_landlord: str | None = None) -> str:
@@ -57,3 +60,46 @@ def residual_rent(
     rent_arr = np.asarray(rent, dtype=np.float64)
     deducted = np.where(np.asarray(paid_to_landlord, dtype=bool), np.asarray(apl, np.float64), 0.0)
     return np.maximum(rent_arr - deducted, RESIDUAL_RENT_FLOOR_SHARE * rent_arr)
+
+
+def behind_sql(balance: str, residual: str, months: float, eur: float | None = None) -> str:
+    """Return a SQL condition: ``balance`` owed is at or above the arrears threshold.
+
+    The threshold is ``months`` of ``residual`` rent or, when ``eur`` is given, a debt
+    above that many euros. Compared to the cent; a balance of zero or less never counts.
+
+    Parameters
+    ----------
+    balance, residual
+        SQL expressions of the unpaid balance and of the residual rent, EUR.
+    months
+        Threshold in months of residual rent.
+    eur
+        Optional threshold in euros (strictly above).
+    """
+    tol = CENT_TOLERANCE
+    hit = f"{balance} >= {months!r} * {residual} - {tol}"
+    if eur is not None:
+        hit += f" OR {balance} > {eur!r} + {tol}"
+    return f"({balance} > {tol} AND ({hit}))"
+
+
+def behind(
+    balance: npt.ArrayLike, residual: npt.ArrayLike, months: float, eur: float | None = None
+) -> npt.NDArray[np.bool_]:
+    """Whether each ``balance`` is at or above the arrears threshold (see :func:`behind_sql`).
+
+    Parameters
+    ----------
+    balance, residual
+        Unpaid balances and residual rents, EUR.
+    months
+        Threshold in months of residual rent.
+    eur
+        Optional threshold in euros (strictly above).
+    """
+    bal = np.asarray(balance, dtype=np.float64)
+    hit = bal >= months * np.asarray(residual, dtype=np.float64) - CENT_TOLERANCE
+    if eur is not None:
+        hit |= bal > eur + CENT_TOLERANCE
+    return (bal > CENT_TOLERANCE) & hit

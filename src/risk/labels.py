@@ -28,7 +28,7 @@ from typing import Literal
 import duckdb
 import pandas as pd
 
-from risk.arrears import ARREARS_MONTHS, residual_rent_sql
+from risk.arrears import ARREARS_MONTHS, behind_sql, residual_rent_sql
 from risk.contract import CREDIT_KINDS, DEBIT_KINDS
 from risk.outcomes import validate_outcomes
 from risk.portfolio import Portfolio
@@ -59,9 +59,6 @@ STATUSES = tuple(STATUS_LABEL)
 #: A household leaving during the horizon with at least this many months of residual
 #: rent unpaid at its exit date counts as having fallen into arrears.
 EXIT_DEBT_MONTHS = 1.0
-#: Amounts are compared to the cent: sums of float euros are off by 1e-13 at times, and
-#: "exactly two months behind" must count as two months.
-CENT_TOLERANCE = 0.005
 DEFAULT_HORIZON_MONTHS = 3
 #: The rule in force from January 2027: more than this debt, EUR, or this many months.
 DECREE_2027_EUR = 450.0
@@ -294,13 +291,11 @@ def _ledger_statuses(
     observed_before = never if observed is None else observed.to_pydatetime()
     debits = ", ".join(f"'{k}'" for k in DEBIT_KINDS)
     credits = ", ".join(f"'{k}'" for k in CREDIT_KINDS)
-    tol = CENT_TOLERANCE
     residual = residual_rent_sql("t.monthly_rent", "r.apl_amount", "r.apl_to_landlord")
-    in_arrears = f"s.balance >= {definition.threshold_months!r} * s.residual - {tol}"
-    if definition.threshold_eur is not None:
-        in_arrears += f" OR s.balance > {definition.threshold_eur!r} + {tol}"
-    in_arrears = f"(s.balance > {tol} AND ({in_arrears}))"
-    with_debt = f"(x.balance > {tol} AND x.balance >= {exit_debt_months!r} * x.residual - {tol})"
+    # Ledger-based labels always carry a threshold in months (only outcomes lack one).
+    threshold = definition.threshold_months if definition.threshold_months is not None else 0.0
+    in_arrears = behind_sql("s.balance", "s.residual", threshold, definition.threshold_eur)
+    with_debt = behind_sql("x.balance", "x.residual", exit_debt_months)
     code = {status: i for i, status in enumerate(STATUSES)}
     status = f"""
         CASE

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from risk.arrears import ARREARS_MONTHS, residual_rent
+from risk.arrears import ARREARS_MONTHS, behind, residual_rent
 from risk.contract import CREDIT_KINDS, EMPLOYED_STATUSES
 from risk.portfolio import Portfolio
 
@@ -27,8 +27,6 @@ from risk.portfolio import Portfolio
 ALFI_DATE = pd.Timestamp("2024-08-31")
 #: ALFI's low-income threshold, EUR a month (the 2024 RSA for a single adult).
 LOW_INCOME = 636.0
-#: Cent tolerance of the arrears comparison (as in :mod:`risk.labels`).
-CENT = 0.005
 
 
 @dataclass(frozen=True)
@@ -183,7 +181,7 @@ class Book:
         codes, days = self._codes_days(ids, at)
         to_landlord = self._lookup(self._to_landlord, codes, days) > 0.5
         residual = residual_rent(rent, self._lookup(self._apl, codes, days), to_landlord)
-        return self._lookup(self._balance, codes, days) >= ARREARS_MONTHS * residual - CENT
+        return behind(self._lookup(self._balance, codes, days), residual, ARREARS_MONTHS)
 
     def covers(self, at: pd.Timestamp) -> bool:
         """Whether ``at`` falls within the ledger's period (figures elsewhere are empty)."""

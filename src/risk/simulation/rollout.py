@@ -37,8 +37,8 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from risk.arrears import residual_rent
-from risk.labels import CENT_TOLERANCE, DEFAULT_HORIZON_MONTHS, EXIT_DEBT_MONTHS, LABELS
+from risk.arrears import behind, residual_rent
+from risk.labels import DEFAULT_HORIZON_MONTHS, EXIT_DEBT_MONTHS, LABELS
 from risk.simulation.config import SimulationConfig
 from risk.simulation.engine import StepResult, replay, step, tenancy_ids
 from risk.simulation.months import MonthGrid, month_number
@@ -186,11 +186,7 @@ class LabelRule:
         Compared to the cent, and a balance of zero or less never counts, as in
         :mod:`risk.labels`; ``eur=False`` ignores the EUR cap (the exit rule).
         """
-        tol = CENT_TOLERANCE
-        hit = balance >= months * residual - tol
-        if eur and self.eur is not None:
-            hit |= balance > self.eur + tol
-        return (balance > tol) & hit
+        return behind(balance, residual, months, self.eur if eur else None)
 
 
 def _residual(state: State, rows: Idx, m: int) -> F:
