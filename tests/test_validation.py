@@ -456,6 +456,8 @@ def test_unknown_code_is_reported(tmp_path: Path) -> None:
     [
         ("nationalite", "nationality"),
         ("Nationalité", "nationality"),
+        ("pays_de_naissance", "nationality"),
+        ("CountryOfBirth", "nationality"),
         ("origine_ethnique", "ethnic origin"),
         ("Santé", "health"),
         ("etat_de_sante", "health"),

@@ -19,6 +19,11 @@ SENSITIVE_STEMS: dict[str, str] = {
     "nationalit": "nationality",
     "citizenship": "nationality",
     "citoyennete": "nationality",
+    # Country of birth is refused with nationality: it reveals origin just as well.
+    "paysnaissance": "nationality",
+    "paysdenaissance": "nationality",
+    "countryofbirth": "nationality",
+    "birthcountry": "nationality",
     "ethni": "ethnic origin",
     "racial": "racial origin",
     "health": "health",
