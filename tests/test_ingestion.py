@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
-import shutil
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
+from contract_exports import MINIMAL, export
 from risk.contract import APL, LEDGER, TABLES, TENANCIES, Table
 from risk.ingestion import ContractViolation, UnreadableFileError, decode_text, read_portfolio
 from risk.mapping import Mapping
@@ -20,7 +20,6 @@ from risk.validation import (
     validate_directory,
 )
 
-MINIMAL = Path(__file__).parent / "fixtures" / "contract" / "minimal"
 EXAMPLES = Path(__file__).parents[1] / "examples"
 DOCUMENTED_DTYPES = {
     "id": "str",
@@ -33,14 +32,6 @@ DOCUMENTED_DTYPES = {
 }
 
 
-def export(tmp_path: Path, **tables: str | bytes) -> Path:
-    """Copy the minimal valid export and replace some tables by the given CSV content."""
-    folder = tmp_path / "export"
-    shutil.copytree(MINIMAL, folder)
-    for name, content in tables.items():
-        data = content.encode("utf-8") if isinstance(content, str) else content
-        (folder / f"{name}.csv").write_bytes(data)
-    return folder
 
 
 def lines(table: Table, *rows: str, sep: str = ",") -> str:

@@ -2,25 +2,23 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
+from contract_exports import MINIMAL, export
 from risk.contract import TABLES, TENANCIES
 from risk.ingestion import read_portfolio
 from risk.mapping import Mapping, MappingError, TableMapping, load_mapping, parse_mapping
 from risk.validation import INVALID_MAPPING, MISSING_COLUMN, UNKNOWN_CODE, validate_directory
 
-MINIMAL = Path(__file__).parent / "fixtures" / "contract" / "minimal"
 EXAMPLE_MAPPING = Path(__file__).parents[1] / "examples" / "mapping-fr.yaml"
 
 
 def french_tenancies(tmp_path: Path, mapping: str) -> tuple[Path, Path]:
     """The minimal export with tenancies renamed to baux.csv under French headers."""
-    folder = tmp_path / "export"
-    shutil.copytree(MINIMAL, folder)
+    folder = export(tmp_path)
     (folder / "tenancies.csv").unlink()
     (folder / "baux.csv").write_text(
         "N° bail;Résidence;Type;Entrée;Sortie;Loyer;Garantie;Naissance;Ménage;Enfants;Agence\n"
@@ -162,17 +160,16 @@ def test_mapping_object_can_be_passed_instead_of_a_file(tmp_path: Path) -> None:
 
 
 def test_a_declared_decimal_point_makes_an_ambiguous_amount_readable(tmp_path: Path) -> None:
-    export = tmp_path / "export"
-    shutil.copytree(Path(__file__).parent / "fixtures" / "contract" / "minimal", export)
-    tenancies = export / "tenancies.csv"
+    folder = export(tmp_path)
+    tenancies = folder / "tenancies.csv"
     lines = tenancies.read_text().splitlines()
     rent = lines[0].split(",").index("monthly_rent")
     cells = lines[1].split(",")
     cells[rent] = '"1.234"'  # quoted: the comma is this file's field delimiter
     lines[1] = ",".join(cells)
     tenancies.write_text("\n".join(lines) + "\n")
-    assert not validate_directory(export).ok  # ambiguous without a declaration
+    assert not validate_directory(folder).ok  # ambiguous without a declaration
     mapping = tmp_path / "mapping.yaml"
     mapping.write_text('decimal: "."\n')  # this export writes 450.50: a decimal point
-    portfolio = read_portfolio(export, mapping=mapping)
+    portfolio = read_portfolio(folder, mapping=mapping)
     assert portfolio.tenancies["monthly_rent"].iloc[0] == 1.234

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
+from contract_exports import MINIMAL, export
 from risk.contract import (
     APL,
     INCOMES,
@@ -51,18 +51,6 @@ from risk.validation import (
     check_tables,
     validate_directory,
 )
-
-MINIMAL = Path(__file__).parent / "fixtures" / "contract" / "minimal"
-
-
-def export(tmp_path: Path, **tables: str | bytes) -> Path:
-    """Copy the minimal valid export and replace some tables by the given CSV content."""
-    folder = tmp_path / "export"
-    shutil.copytree(MINIMAL, folder)
-    for name, content in tables.items():
-        data = content.encode("utf-8") if isinstance(content, str) else content
-        (folder / f"{name}.csv").write_bytes(data)
-    return folder
 
 
 def csv(table: Table, *rows: str, columns: tuple[str, ...] | None = None) -> str:
