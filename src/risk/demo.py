@@ -1,7 +1,7 @@
 """The main job on built-in defaults, as the README's first command runs it.
 
 It walks the chain a data team follows with its own export, on a simulated portfolio:
-write the tables, validate them against the contract, read them back, build the
+write the tables, read them back through the contract's validation, build the
 point-in-time features and the default label, and print what came out.
 """
 
@@ -16,11 +16,10 @@ from rich.table import Table
 
 from risk.catalogue import FEATURES
 from risk.features import build_features
-from risk.ingestion import read_portfolio
+from risk.ingestion import ContractViolation, read_portfolio
 from risk.labels import build_labels
 from risk.simulation import simulate
 from risk.timeline import add_months, month_start
-from risk.validation import validate_directory
 
 #: Simulated period of the default run: two years before the 2021 APL reform to the end
 #: of the ALFI study's last figures.
@@ -86,14 +85,14 @@ def run_demo(
         rows.add_row(name, f"{count:,}")
     console.print(rows)
 
-    report = validate_directory(data_dir)
-    if not report.ok:
-        for line in report.render():
+    # Reading validates (once, at the boundary): a problem stops the run with the report.
+    try:
+        portfolio = read_portfolio(data_dir)
+    except ContractViolation as violation:
+        for line in violation.report.render():
             console.print(line, markup=False, highlight=False)
-        raise SystemExit(1)
+        raise SystemExit(1) from None
     console.print("[bold]2. Validation[/]: the export meets the data contract")
-
-    portfolio = read_portfolio(data_dir)
     dates = _summary_dates(DEFAULT_END)
     with console.status(f"Building features as of {len(dates)} month starts…"):
         features = build_features(portfolio, dates)
