@@ -129,3 +129,17 @@ def test_frames_helper_matches_the_contract():
     # The test timelines build frames with the Portfolio dtypes.
     assert frame("ledger", [charge("T", "2024-01-01")])["event_date"].dtype == "datetime64[ns]"
 
+
+
+def test_progress_sees_every_as_of_date_in_order_and_changes_nothing() -> None:
+    p = portfolio([tenancy("T")])
+    dates = ["2024-06-01", "2024-04-01", "2024-05-01"]
+    seen: list[pd.Timestamp] = []
+
+    def record(steps: list[pd.Timestamp]) -> list[pd.Timestamp]:
+        seen.extend(steps)
+        return steps
+
+    with_progress = build_features(p, dates, progress=record)
+    assert seen == sorted(pd.Timestamp(d) for d in dates)
+    pd.testing.assert_frame_equal(with_progress, build_features(p, dates))

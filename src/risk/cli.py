@@ -105,20 +105,17 @@ def features(
     mapping: MappingOpt = None,
 ) -> None:
     """Build every catalogue feature for the tenancies present at each as-of date."""
-    import pandas as pd
     from rich.progress import track
 
     from risk.features import build_features
-    from risk.timeline import as_of_dates
 
     with console.status("Reading and validating the export…"):
         portfolio = _read(data_dir, mapping)
-    # One date at a time, so a data team building years of monthly rows sees progress.
-    parts = [
-        build_features(portfolio, date)
-        for date in track(as_of_dates(as_of), description="Features", console=console)
-    ]
-    frame = pd.concat(parts, ignore_index=True)
+    frame = build_features(
+        portfolio,
+        as_of,
+        progress=lambda dates: track(dates, description="Features", console=console),
+    )
     out.parent.mkdir(parents=True, exist_ok=True)
     frame.to_parquet(out, index=False)
     console.print(f"{len(frame):,} rows x {frame.shape[1] - 2} features written to {out}")

@@ -7,7 +7,7 @@ in turn on a single connection; each run reads the ledger once.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 import duckdb
 import numpy as np
@@ -121,6 +121,7 @@ def build_features(
     as_of: DateLike | Iterable[DateLike],
     *,
     threads: int | None = None,
+    progress: Callable[[list[pd.Timestamp]], Iterable[pd.Timestamp]] | None = None,
 ) -> pd.DataFrame:
     """Compute the catalogue's features for every tenancy present at each as-of date.
 
@@ -138,6 +139,9 @@ def build_features(
         One as-of date or several (see :func:`risk.timeline.as_of_dates`).
     threads
         DuckDB worker threads; all cores by default.
+    progress
+        Wraps the sorted as-of dates as they are built, e.g. ``rich.progress.track``;
+        the dates share one connection either way.
 
     Returns
     -------
@@ -150,7 +154,8 @@ def build_features(
     dates = as_of_dates(as_of)
     con = connect(portfolio, threads=threads)
     try:
-        frames = [_build_one(con, date) for date in dates]
+        steps = dates if progress is None else progress(dates)
+        frames = [_build_one(con, date) for date in steps]
     finally:
         con.close()
     out = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
