@@ -8,12 +8,11 @@ whether it falls within tolerance. The tolerances allow for the sampling noise o
 mid-size run (the ALFI study itself rests on 279 households) and for the simplifications
 of the simulator; ``docs/simulation.md`` lists the figures a default run achieves.
 
-Run ``python -m risk.simulation.calibration --profile residences`` to print the table.
+Run ``risk simulate --check --tenancies 40000 --profile residences`` to print the table.
 """
 
 from __future__ import annotations
 
-import argparse
 from dataclasses import dataclass
 
 import numpy as np
@@ -400,30 +399,3 @@ def render(table: pd.DataFrame) -> list[str]:
         f"{int(checked['passed'].sum())} of {len(checked)} checked figures within tolerance"
     )
     return lines
-
-
-def main(argv: list[str] | None = None) -> int:
-    """Simulate and print the calibration table; exit 1 if a checked figure fails."""
-    from risk.simulation import simulate
-
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--profile", default="residences", choices=["residences", "hlm"])
-    parser.add_argument("--tenancies", type=int, default=40_000)
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--start", default="2019-01")
-    parser.add_argument("--end", default="2024-12")
-    args = parser.parse_args(argv)
-    sim = simulate(
-        n_tenancies=args.tenancies,
-        start=args.start,
-        end=args.end,
-        seed=args.seed,
-        profile=args.profile,
-    )
-    table = calibration_table(sim, args.profile)
-    print("\n".join(render(table)))
-    return 0 if table[table["checked"]]["passed"].all() else 1
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())
