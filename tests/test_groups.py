@@ -1,0 +1,165 @@
+"""Performance by group of households."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from risk import groups as gr
+from risk import metrics as mt
+from risk.catalogue import FEATURES
+
+JAN, FEB = "2024-01-01", "2024-02-01"
+
+
+def frames(
+    rows: list[tuple[str, str, int, float, str, float]],
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Rows of (tenancy, month, label, score, guarantee, APL flag) -> predictions, features.
+
+    The score doubles as the probability; the other attributes take one value for all.
+    """
+    table = pd.DataFrame(
+        rows, columns=["tenancy_id", "as_of", "label", "rank_score", "guarantee_type", "apl"]
+    )
+    table["as_of"] = pd.to_datetime(table["as_of"])
+    predictions = table[["tenancy_id", "as_of", "label", "rank_score"]].assign(
+        probability=table["rank_score"]
+    )
+    features = table[["tenancy_id", "as_of", "guarantee_type"]].assign(
+        apl_entitled=table["apl"],
+        aged_30_or_over=1.0,
+        household_type="single",
+        income_band="636_to_1000",
+        residence_type="fjt",
+    )
+    return predictions, features
+
+
+# One month of ten households; a capacity of 20 % selects the top 2 over the whole month.
+MONTH = [
+    ("t01", JAN, 1, 0.9, "none", 0.0),  # selected, positive
+    ("t02", JAN, 0, 0.8, "none", 0.0),  # selected, negative
+    ("t03", JAN, 1, 0.5, "none", 1.0),  # positive missed
+    ("t04", JAN, 0, 0.2, "none", 1.0),
+    ("t05", JAN, 1, 0.4, "visale", 1.0),  # positive missed: VISALE never reaches the top
+    ("t06", JAN, 1, 0.3, "visale", 1.0),  # positive missed
+    ("t07", JAN, 0, 0.1, "visale", np.nan),  # APL unknown
+    ("t08", JAN, 0, 0.1, "visale", 0.0),
+    ("t09", JAN, 0, 0.1, "visale", 0.0),
+    ("t10", JAN, 0, 0.1, "visale", 0.0),
+]
+
+
+def values(table: pd.DataFrame) -> pd.Series:
+    return table.set_index(["attribute", "group", "metric"])["value"]
+
+
+def test_every_catalogue_code_has_a_french_and_english_label() -> None:
+    categories = {f.name: f.categories for f in FEATURES if f.dtype == "categorical"}
+    for name in ("household_type", "guarantee_type", "income_band", "residence_type"):
+        assert set(gr.GROUP_ATTRIBUTES[name].groups) == set(categories[name])
+    for attribute in gr.GROUP_ATTRIBUTES.values():
+        assert set(attribute.label) == {"fr", "en"}
+        assert all(set(label) == {"fr", "en"} for label in attribute.groups.values())
+
+
+def test_age_reads_the_flag_or_else_the_age_band() -> None:
+    read = gr.GROUP_ATTRIBUTES["age"].read
+    flag = pd.DataFrame({"aged_30_or_over": [1.0, 0.0, np.nan]})
+    assert read(flag).tolist() == ["30_and_over", "under_30", "unknown"]
+    band = pd.DataFrame({"age_band": pd.Categorical(["25_to_29", "30_to_44", None])})
+    assert read(band).tolist() == ["under_30", "30_and_over", "unknown"]
+    with pytest.raises(ValueError, match="aged_30_or_over"):
+        read(pd.DataFrame({"other": [1]}))
+
+
+def test_apl_status_reads_the_entitlement_flag_with_unknown_for_missing() -> None:
+    read = gr.GROUP_ATTRIBUTES["apl_status"].read
+    frame = pd.DataFrame({"apl_entitled": [1.0, 0.0, np.nan]})
+    assert read(frame).tolist() == ["entitled", "not_entitled", "unknown"]
+
+
+def test_group_metrics_select_over_the_whole_month_then_split_by_group() -> None:
+    predictions, features = frames(MONTH)
+    table = gr.group_metrics(predictions, features, "20%", n_boot=0)
+    assert list(table.columns) == list(gr.TABLE_COLUMNS)
+    value = values(table)
+    # No guarantee: 4 rows, t01 and t02 selected, positives t01 and t03.
+    assert value["guarantee_type", "none", "selection_rate"] == pytest.approx(0.5)
+    assert value["guarantee_type", "none", "recall"] == pytest.approx(0.5)
+    assert value["guarantee_type", "none", "precision"] == pytest.approx(0.5)
+    assert value["guarantee_type", "none", "false_positive_rate"] == pytest.approx(0.5)
+    # Mean probability (0.9 + 0.8 + 0.5 + 0.2) / 4 = 0.6 against an observed rate of 0.5.
+    assert value["guarantee_type", "none", "calibration_gap"] == pytest.approx(0.1)
+    # VISALE: nobody selected, so its two positives are missed and precision is undefined.
+    assert value["guarantee_type", "visale", "selection_rate"] == 0.0
+    assert value["guarantee_type", "visale", "recall"] == 0.0
+    assert np.isnan(value["guarantee_type", "visale", "precision"])
+    # The population: 2 selected of 10, 1 of 4 positives captured.
+    assert value["all", "all", "recall"] == pytest.approx(0.25)
+    assert value["apl_status", "unknown", "selection_rate"] == 0.0
+    counts = table.drop_duplicates(["attribute", "group"]).set_index(["attribute", "group"])
+    assert counts.loc[("guarantee_type", "visale"), ["rows", "positives"]].tolist() == [6, 2]
+
+
+def test_group_order_follows_the_display_order_with_unknown_last() -> None:
+    predictions, features = frames(MONTH)
+    table = gr.group_metrics(predictions, features, "20%", n_boot=0)
+    apl = table.loc[(table["attribute"] == "apl_status") & (table["metric"] == "recall")]
+    assert apl["group"].tolist() == ["entitled", "not_entitled", "unknown"]
+
+
+def test_calibration_gap_is_empty_without_probabilities() -> None:
+    predictions, features = frames(MONTH)
+    table = gr.group_metrics(predictions.assign(probability=np.nan), features, 2, n_boot=5)
+    gap = table[table["metric"] == "calibration_gap"]
+    assert gap[["value", "low", "high"]].isna().all().all()
+
+
+def test_the_population_recall_is_evaluate_capture_and_shares_its_intervals() -> None:
+    rng = np.random.default_rng(2)
+    rows = [
+        (f"t{i:03d}", month, int(rng.random() < 0.2), float(rng.random()), "none", 1.0)
+        for month in (JAN, FEB)
+        for i in range(150)  # the same tenancies in both months
+    ]
+    predictions, features = frames(rows)
+    table = gr.group_metrics(predictions, features, "10%", n_boot=40, seed=3)
+    evaluation = mt.evaluate(predictions, ["10%"], n_boot=40, seed=3)
+    population = table[(table["attribute"] == "all") & (table["metric"] == "recall")]
+    pooled = evaluation[(evaluation["month"] == "pooled") & (evaluation["metric"] == "capture@10%")]
+    assert population[["value", "low", "high"]].to_numpy() == pytest.approx(
+        pooled[["value", "low", "high"]].to_numpy()
+    )
+
+
+def test_group_metrics_need_a_feature_row_for_every_prediction() -> None:
+    predictions, features = frames(MONTH)
+    with pytest.raises(ValueError, match="1 prediction row"):
+        gr.group_metrics(predictions, features.iloc[1:], "20%", n_boot=0)
+    with pytest.raises(ValueError, match="repeated"):
+        gr.group_metrics(predictions, pd.concat([features, features.head(1)]), "20%", n_boot=0)
+
+
+def test_largest_gaps_ranks_groups_by_shortfall_against_the_population() -> None:
+    predictions, features = frames(MONTH)
+    table = gr.group_metrics(predictions, features, "20%", n_boot=0, model="m")
+    gaps = gr.largest_gaps(table, "recall", top=2, min_positives=1)
+    # Population recall 0.25; VISALE 0 and APL entitled 0 (t03, t05, t06 all missed).
+    assert gaps["group"].tolist() == ["visale", "entitled"]
+    assert gaps["shortfall"].tolist() == pytest.approx([0.25, 0.25])
+    assert gaps["population"].tolist() == pytest.approx([0.25, 0.25])
+    # A large enough minimum leaves the small groups out.
+    assert gr.largest_gaps(table, "recall", min_positives=4).empty  # entitled has 3
+
+
+def test_largest_gaps_flags_a_higher_false_positive_rate_as_a_shortfall() -> None:
+    predictions, features = frames(MONTH)
+    table = gr.group_metrics(predictions, features, "20%", n_boot=0)
+    gaps = gr.largest_gaps(table, "false_positive_rate", top=1, min_positives=1)
+    # No guarantee: 1 of 2 negatives selected, against 1 of 6 for the population.
+    assert gaps[["group", "value"]].values.tolist() == [["none", pytest.approx(0.5)]]
+    with pytest.raises(ValueError, match="unknown group metric"):
+        gr.largest_gaps(table, "accuracy")
