@@ -25,3 +25,38 @@ def small_export(small_simulation: Simulation, tmp_path_factory: pytest.TempPath
     folder = tmp_path_factory.mktemp("export")
     small_simulation.write(folder)
     return folder
+
+
+# --- model fixtures (tests/test_bundle.py, tests/test_scoring.py) -----------------------
+# A tiny ArrearsModel fitted once per session on a small simulated portfolio, for the
+# bundle and scoring tests. Training months 2019-07..2020-02, validation 2020-03..2020-06.
+
+
+@pytest.fixture(scope="session")
+def model_simulation() -> Simulation:
+    """A 1,500-tenancy portfolio over 2019-2020, for fitting a tiny model."""
+    from risk.simulation import simulate
+
+    return simulate(n_tenancies=1500, start="2019-01", end="2020-12", seed=0)
+
+
+@pytest.fixture(scope="session")
+def fitted_model(model_simulation: Simulation):
+    """An ArrearsModel fitted on the model simulation with a few rounds."""
+    import pandas as pd
+
+    import risk
+    from risk.estimator import ArrearsModel
+
+    dates = pd.date_range("2019-07-01", "2020-06-01", freq="MS")
+    features = risk.build_features(model_simulation.portfolio, dates)
+    labels = risk.build_labels(model_simulation.portfolio, dates)
+    rows = features.merge(labels, on=["tenancy_id", "as_of"])
+    rows = rows[rows["label"].notna()]
+    train = rows[rows["as_of"] < "2020-03-01"]
+    valid = rows[rows["as_of"] >= "2020-03-01"]
+    model = ArrearsModel(max_rounds=30, early_stopping_rounds=10, min_child_samples=20)
+    return model.fit(
+        train, train["label"].astype(int), valid, valid["label"].astype(int),
+        valid["tenancy_id"].to_numpy(),
+    )
