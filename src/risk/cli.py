@@ -281,6 +281,10 @@ def demo(
     run_demo(out=out, n_tenancies=tenancies, seed=seed, console=console)
 
 
+# The model commands register themselves on ``app``; imported last, once it exists.
+from risk import cli_models  # noqa: E402, F401
+
+
 def main() -> None:
     """Entry point for ``python -m risk``."""
     app()

@@ -1,0 +1,295 @@
+"""The model commands of ``risk``: train, promote, export, score.
+
+Each command translates its arguments into library calls (:mod:`risk.training`,
+:mod:`risk.registry`, :mod:`risk.promotion`, :mod:`risk.bundle`, :mod:`risk.scoring`)
+and prints what a data team needs to decide; nothing here computes anything itself.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.table import Table
+
+from risk.cli import (
+    DataDir,
+    MappingOpt,
+    _check_dates,
+    _check_optional_date,
+    _read,
+    app,
+    console,
+    err_console,
+)
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from risk.config import TrainConfig
+    from risk.registry import Registry
+    from risk.training import TrainingResult
+
+ConfigOpt = Annotated[
+    Path | None,
+    typer.Option("--config", help="Training configuration YAML (see configs/train.yaml)."),
+]
+ModelOpt = Annotated[
+    str,
+    typer.Option(
+        "--model", help="Registry URI (models:/arrears-risk@champion) or a bundle folder."
+    ),
+]
+DEFAULT_MODEL = "models:/arrears-risk@champion"
+#: Metrics shown in the summary table, in order, when present.
+SUMMARY_METRICS = ("roc_auc", "pr_auc", "brier", "ece")
+
+
+def _config(path: Path | None, **overrides: object) -> TrainConfig:
+    from risk.config import load_config
+
+    try:
+        return load_config(path, **overrides)
+    except ValueError as error:
+        err_console.print(str(error), markup=False, highlight=False, soft_wrap=True)
+        raise typer.Exit(code=2) from None
+
+
+def _registry(config: TrainConfig) -> Registry:
+    from risk.registry import Registry
+
+    tracking = config.tracking
+    return Registry(tracking.root, tracking_uri=tracking.uri, experiment=tracking.experiment)
+
+
+def _fail(error: Exception) -> typer.Exit:
+    err_console.print(str(error), markup=False, highlight=False, soft_wrap=True)
+    return typer.Exit(code=1)
+
+
+def summary_table(result: TrainingResult) -> Table:
+    """Pooled out-of-time metrics of every model, with 95% intervals."""
+    from risk.training import MODEL, ORACLE
+
+    table = result.evaluation
+    pooled = table[table["month"] == "pooled"]
+    at_k = [m for m in pooled["metric"].unique() if m.startswith("capture@")]
+    metrics = [m for m in SUMMARY_METRICS if m in set(pooled["metric"])] + at_k
+    out = Table("model", *metrics, title="Out-of-time, pooled over the test months (95% CI)")
+    for model, rows in pooled.groupby("model", sort=False):
+        values = rows.set_index("metric")
+        cells = []
+        for metric in metrics:
+            if metric not in values.index or values.loc[metric, "value"] != values.loc[
+                metric, "value"
+            ]:
+                cells.append("—")
+                continue
+            row = values.loc[metric]
+            cells.append(f"{row['value']:.3f} [{row['low']:.3f}, {row['high']:.3f}]")
+        out.add_row(str(model), *cells)
+    model_auc = result.pooled(MODEL).get("roc_auc")
+    oracle = result.pooled(ORACLE) if ORACLE in set(pooled["model"]) else {}
+    if oracle and model_auc is not None:
+        auc_ratio = (model_auc - 0.5) / (oracle["roc_auc"] - 0.5)
+        out.caption = f"(model AUC − 0.5) / (oracle AUC − 0.5) = {auc_ratio:.3f}"
+    return out
+
+
+@app.command()
+def train(
+    data_dir: DataDir,
+    config_path: ConfigOpt = None,
+    labels: Annotated[
+        Path | None,
+        typer.Option("--labels", help="The team's own outcomes table instead of a named label."),
+    ] = None,
+    train_until: Annotated[
+        str | None,
+        typer.Option(
+            "--train-until",
+            help="Knowledge cut-off YYYY-MM-DD: later facts and incomplete labels are unused.",
+            callback=_check_optional_date,
+        ),
+    ] = None,
+    mapping: MappingOpt = None,
+    register: Annotated[
+        bool, typer.Option("--register/--no-register", help="Record the run in the registry.")
+    ] = True,
+) -> None:
+    """Backtest out of time, compare with today's practice, register the new challenger."""
+    from risk.outcomes import OutcomesError, read_outcomes
+    from risk.registry import current_code_version
+    from risk.training import train as run_training
+
+    config = _config(config_path, data__train_until=train_until)
+    try:
+        outcomes = read_outcomes(labels) if labels is not None else None
+    except (OutcomesError, OSError) as error:
+        raise _fail(error) from None
+    with console.status("Reading and validating the export…"):
+        portfolio = _read(data_dir, mapping)
+    try:
+        result = run_training(
+            portfolio,
+            config,
+            data_dir=data_dir,
+            outcomes=outcomes,
+            code_version=current_code_version(),
+            log=lambda line: console.print(line, markup=False, highlight=False),
+        )
+    except ValueError as error:
+        raise _fail(error) from None
+    console.print(summary_table(result))
+    if register:
+        version = record(result, _registry(config), config_path)
+        console.print(
+            f"registered [bold]arrears-risk[/] version {version} as [bold]challenger[/]; "
+            "`risk promote` checks the gates and makes it champion"
+        )
+
+
+def record(result: TrainingResult, registry: Registry, config_path: Path | None) -> int:
+    """Write the bundle and figures to a scratch folder and log them as a run."""
+    from risk.config import config_yaml
+    from risk.figures import capture_figure, reliability_figure, roc_figure
+
+    with tempfile.TemporaryDirectory(prefix="risk-train-") as scratch:
+        folder = Path(scratch)
+        bundle_dir = result.bundle.write(folder / "bundle")
+        figures = [folder / "roc.png", folder / "reliability.png", folder / "capture.png"]
+        roc_figure(result.predictions, figures[0])
+        reliability_figure(result.predictions, figures[1])
+        capture_figure(result.predictions, figures[2], result.config.evaluation.capacities)
+        config_file = folder / "train.yaml"
+        config_file.write_text(config_yaml(result.config), encoding="utf-8")
+        logged = registry.log_training(
+            bundle_dir,
+            evaluation=result.evaluation,
+            groups=result.groups,
+            data_fingerprint=result.data_fingerprint,
+            params=_flat(result.config.model_dump(mode="json")),
+            config=config_file,
+            figures=figures,
+            run_name=f"train-until-{result.window.cutoff:%Y-%m-%d}",
+        )
+    return logged.version
+
+
+def _flat(tree: dict[str, object], prefix: str = "") -> dict[str, object]:
+    flat: dict[str, object] = {}
+    for key, value in tree.items():
+        if isinstance(value, dict):
+            flat.update(_flat(value, f"{prefix}{key}."))
+        else:
+            flat[f"{prefix}{key}"] = value
+    return flat
+
+
+@app.command()
+def promote(config_path: ConfigOpt = None) -> None:
+    """Make the challenger champion if it passes the gates of the configuration."""
+    from risk.promotion import PromotionError, check_registered
+    from risk.registry import CHALLENGER, RegistryError
+
+    config = _config(config_path)
+    registry = _registry(config)
+    try:
+        decision = check_registered(registry, config.promotion)
+        challenger = registry.describe(CHALLENGER)
+    except (RegistryError, PromotionError) as error:
+        raise _fail(error) from None
+    for line in decision.render():
+        console.print(line, markup=False, highlight=False)
+    if not decision.passed:
+        err_console.print(
+            f"version {challenger.version} stays challenger: "
+            f"{len(decision.failures)} gate(s) failed"
+        )
+        raise typer.Exit(code=1)
+    previous = registry.promote(challenger.version)
+    before = f" (was version {previous})" if previous is not None else ""
+    console.print(f"version {challenger.version} is now [bold]champion[/]{before}")
+
+
+@app.command()
+def export(
+    model: ModelOpt = DEFAULT_MODEL,
+    out: Annotated[Path, typer.Option("--out", help="Folder receiving the bundle.")] = Path(
+        "models"
+    ),
+    config_path: ConfigOpt = None,
+) -> None:
+    """Copy a registered model's verified bundle into a folder (models/ by default)."""
+    from risk.bundle import BundleError, ModelBundle
+    from risk.registry import RegistryError
+
+    registry = _registry(_config(config_path))
+    try:
+        source = registry.resolve(model)
+        bundle = ModelBundle.load(source)
+    except (RegistryError, BundleError) as error:
+        raise _fail(error) from None
+    target = out / bundle_name(model, bundle.manifest)
+    if target.exists():
+        shutil.rmtree(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copytree(source, target)
+    ModelBundle.load(target)  # the copy verifies too
+    console.print(f"bundle written to {target}")
+
+
+def bundle_name(model: str, manifest: dict[str, object]) -> str:
+    """Folder name of an exported bundle: model name and training cut-off."""
+    label = str(manifest.get("train_until", "unknown"))[:10]
+    tail = model.rsplit("@", 1)[-1] if model.startswith("models:/") else Path(model).name
+    return f"{manifest.get('model_name', 'arrears-risk')}-{tail}-{label}"
+
+
+@app.command()
+def score(
+    data_dir: DataDir,
+    as_of: Annotated[
+        str,
+        typer.Option("--as-of", help="As-of date YYYY-MM-DD.", callback=_check_optional_date),
+    ],
+    capacity: Annotated[
+        int, typer.Option("--capacity", min=1, help="Households the team can contact.")
+    ],
+    out: Annotated[Path, typer.Option("--out", help="CSV file of every scored tenancy.")],
+    model: ModelOpt = DEFAULT_MODEL,
+    mapping: MappingOpt = None,
+    config_path: ConfigOpt = None,
+) -> None:
+    """Score every tenancy present at a date and print the worklist of the top K."""
+    from risk.bundle import BundleError, ModelBundle
+    from risk.registry import RegistryError
+    from risk.scoring import score_portfolio, worklist
+
+    _check_dates([as_of])
+    registry = _registry(_config(config_path))
+    try:
+        bundle = ModelBundle.load(registry.resolve(model))
+    except (RegistryError, BundleError) as error:
+        raise _fail(error) from None
+    with console.status("Reading and validating the export…"):
+        portfolio = _read(data_dir, mapping)
+    scores = score_portfolio(portfolio, as_of, bundle)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    scores.to_csv(out, index=False, date_format="%Y-%m-%d")
+    console.print(worklist_table(worklist(scores, capacity), as_of))
+    console.print(f"{len(scores):,} tenancies scored; written to {out}")
+
+
+def worklist_table(rows: pd.DataFrame, as_of: str) -> Table:
+    """Show the households to contact first, as a caseworker reads them."""
+    table = Table(
+        "rank", "tenancy", "probability", "band", title=f"Worklist as of {as_of}: contact first"
+    )
+    for row in rows.itertuples(index=False):
+        table.add_row(str(row.rank), str(row.tenancy_id), f"{row.probability:.2f}", str(row.band))
+    table.caption = "The score supports a caseworker's decision; it decides nothing by itself."
+    return table
