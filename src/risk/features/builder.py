@@ -28,18 +28,20 @@ _SUPPORT = "sf"
 def _base_cte() -> str:
     # One row per present tenancy with everything the feature expressions share. The
     # rent is the one in force at as-of (latest known rent charge), not the export's.
-    rent = ledger.rent_in_force_sql("lt", "p.monthly_rent")
+    rent = ledger.rent_in_force_sql("lh", "lr", "p.monthly_rent")
     residual = residual_rent_sql(rent, "a.amount", "a.paid_to_landlord")
     return f"""
         SELECT p.* REPLACE ({rent} AS monthly_rent),
                {income.base_columns("i")},
                COALESCE(a.amount, 0) AS apl_amount, a.amount_before AS apl_amount_before,
                a.paid_to_landlord AS apl_paid_to_landlord, a.lost_date AS apl_lost_date,
-               {residual} AS residual_rent
+               {residual} AS residual_rent,
+               {ledger.base_columns("lh", "lr")}
         FROM present p
         LEFT JOIN income_now i ON i.tenancy_id = p.tenancy_id
         LEFT JOIN apl_now a ON a.tenancy_id = p.tenancy_id
-        LEFT JOIN ledger_totals lt ON lt.tenancy_id = p.tenancy_id"""
+        LEFT JOIN ledger_history lh ON lh.tenancy_id = p.tenancy_id
+        LEFT JOIN ledger_recent lr ON lr.tenancy_id = p.tenancy_id"""
 
 
 def _feature_expressions(as_of: AsOf) -> dict[str, str]:

@@ -24,22 +24,26 @@ not ``tenancies.monthly_rent``, which is the export's (today's) rent.
   made by direct debit.
 
 How it is computed, and why. The ledger is the one large table (tens of millions of
-rows), so it is read in a single pass grouped by tenancy, with five aggregates: a
-(tenancy, month) hash table, or one aggregate per month, cost several times more. The
-twelve monthly net debits are summed exactly as integer cents packed into three
-128-bit integers: month ``m`` of a word is ``cents * 2**(31 * m)``. Integer sums are
-exact and associative, so each month is recovered from the word by arithmetic once a
-constant bias has made every month non-negative. Payments are counted the same way.
-This is exact while a month's net debit stays within +/-10.7 million EUR, a month
-holds fewer than 256 tenant payments and the six months of the behaviour window fewer
-than 1,024 (the direct-debit and known-method counts are 10 bits each), far beyond
-any validated ledger (:data:`risk.contract.MAX_AMOUNT_EUR` caps a row at 100,000 EUR).
+rows), and only the balance and the rent in force need its whole history; every other
+ledger feature looks at the last :data:`WINDOW_MONTHS` complete months and the current
+one. So the rows are read in two plain aggregations grouped by tenancy, which split the
+known rows by event date and together touch each row once:
+
+- ``ledger_history``: rows older than the window, two aggregates (their net debit and
+  the latest rent charge);
+- ``ledger_recent``: the window's rows (about a fifth of a five-year ledger), with one
+  conditional sum per month of net debits in integer cents (exact) and the payment
+  counts of the behaviour window.
+
+A (tenancy, month) table would be simpler to write but costs several times more on
+millions of groups. Everything is standard SQL (CASE, sum, count, max, year/month),
+except the epoch-seconds function behind the rent key (:func:`epoch_seconds_sql`).
 """
 
 from __future__ import annotations
 
 from risk.contract import CREDIT_KINDS
-from risk.features.point_in_time import AsOf, posted_before
+from risk.features.point_in_time import AsOf, epoch_seconds_sql, month_index_sql, posted_before
 
 #: A month is short when unpaid charges exceed this share of the residual rent: small
 #: rounding gaps are not arrears.
@@ -56,152 +60,140 @@ EARLY_PAYMENT_DAYS = 5
 #: Window of the balance trend.
 TREND_MONTHS = 3
 
-# Monthly net debits: 31-bit signed cents, four months to a 128-bit word.
-_NET_BITS = 31
-_NET_BIAS = 2 ** (_NET_BITS - 1)
-_MONTHS_PER_WORD = 4
-_WORDS = WINDOW_MONTHS // _MONTHS_PER_WORD
-# Activity word: for tenant payments of the behaviour window, a count per month (8 bits
-# each), the sum of payment days, the direct-debit count and the count with a known
-# method; above them, the net debit (31-bit signed cents) of the partial as-of month.
-_COUNT_BITS = 8
-_DAYS_SHIFT = _COUNT_BITS * BEHAVIOUR_MONTHS
-_DEBIT_SHIFT = _DAYS_SHIFT + 20
-_KNOWN_SHIFT = _DEBIT_SHIFT + 10
-_CURRENT_SHIFT = _KNOWN_SHIFT + 10
-# Latest rent charge: its amount in cents (below 2**24 = 167,772.16 EUR) under its time.
-_RENT_CENTS_BITS = 24
+# The rent key orders rent charges by event time, then amount: the time in seconds
+# above the amount in cents (below 2**24 = 167,772.16 EUR), so that one max() returns
+# the latest charge (the largest of a day) without an arg_max.
+_RENT_CENTS_FACTOR = 2**24
 
 
 def _sql_list(values: tuple[str, ...]) -> str:
     return "(" + ", ".join(f"'{v}'" for v in values) + ")"
 
 
-def _hugeint(value: int) -> str:
-    return f"CAST({value} AS HUGEINT)"
+def _known_rows(as_of: AsOf) -> str:
+    # A row counts when posted before as-of and event-dated before as-of (a row dated
+    # on or after as-of cannot be known that morning, whatever its posting date says).
+    # Both are plain comparisons with literals, pushed into the Parquet scan.
+    return f"{posted_before('l', as_of)} AND l.event_date < {as_of.sql}"
 
 
-def _field(word: str, shift: int, bits: int) -> str:
-    """Return SQL extracting the unsigned field of ``bits`` bits at ``shift`` in ``word``.
-
-    Shifts and masks, not ``//`` and ``%``: 128-bit division is slow.
-    """
-    return f"CAST(({word} >> {shift}) & {2**bits - 1} AS BIGINT)"
+def _net_sql() -> str:
+    """Return SQL of a row's net debit, EUR: debits count positive, credits negative."""
+    return f"CASE WHEN l.kind IN {_sql_list(CREDIT_KINDS)} THEN -l.amount ELSE l.amount END"
 
 
-def _in_months(date: str, starts: list[str], newest: int, oldest: int) -> str:
-    """Return the predicate "``date`` is in months ``newest``..``oldest`` before as-of"."""
-    return f"({date} >= {starts[oldest]} AND {date} < {starts[newest - 1]})"
-
-
-def _by_month(date: str, starts: list[str], values: dict[int, str]) -> str:
-    """Return a CASE giving ``values[m]`` for the month m holding ``date``.
-
-    ``values`` is keyed by month, newest first; the caller has already checked that
-    ``date`` falls within those months.
-    """
-    months = list(values)
-    whens = [f"WHEN {date} >= {starts[m]} THEN {values[m]}" for m in months[:-1]]
-    return f"CASE {' '.join(whens)} ELSE {values[months[-1]]} END"
+def _rent_key_sql() -> str:
+    return (
+        f"CASE WHEN l.kind = 'rent_charge' THEN {epoch_seconds_sql('l.event_date')} "
+        f"* {_RENT_CENTS_FACTOR} + CAST(round(l.amount * 100) AS BIGINT) END"
+    )
 
 
 def totals_ctes(as_of: AsOf) -> list[tuple[str, str]]:
-    """Return the CTE aggregating, in one pass, the ledger known at as-of.
-
-    A row counts when posted before as-of and event-dated before as-of (a row dated
-    on or after as-of cannot be known that morning, whatever its posting date says).
+    """Return the CTEs aggregating the ledger known at as-of, per tenancy.
 
     Returns
     -------
     list of (name, sql)
-        ``ledger_totals`` (one row per tenancy with known ledger rows, packed, with
-        ``rent_key``, see :func:`rent_in_force_sql`) and ``ledger_months`` (the same
-        rows decoded).
+        ``ledger_history`` (rows dated before the window: ``balance``, EUR, and
+        ``rent_key``) and ``ledger_recent`` (rows of the window: ``net_<m>``, the net
+        debit in cents of month ``m`` before the as-of month, 0 being the as-of month
+        itself; ``paid_mask``, bit ``m - 1`` set when month ``m`` of the behaviour
+        window holds a tenant payment; ``payment_count``, ``payment_days``,
+        ``debit_count`` and ``known_count`` over those payments; ``rent_key``). See
+        :func:`rent_in_force_sql` for the rent key.
     """
-    # starts[m]: first day of the m-th calendar month before the as-of month.
-    starts = [as_of.month_start_before_sql(m) for m in range(WINDOW_MONTHS + 1)]
+    window_start = as_of.month_start_before_sql(WINDOW_MONTHS)
+    ledger_history = f"""
+        SELECT l.tenancy_id, sum({_net_sql()}) AS balance, max({_rent_key_sql()}) AS rent_key
+        FROM ledger l
+        WHERE {_known_rows(as_of)} AND l.event_date < {window_start}
+        GROUP BY l.tenancy_id"""
     e = "l.event_date"
-    net = f"CASE WHEN l.kind IN {_sql_list(CREDIT_KINDS)} THEN -l.amount ELSE l.amount END"
-    cents = f"CAST(round(({net}) * 100) AS HUGEINT)"
-    # Latest rent charge: its event time (ms >> 10: about seconds, 31 bits until 2038)
-    # above its amount in cents, in one BIGINT, so that max() returns the latest charge
-    # (the largest of a day) without an arg_max.
-    rent_key = (
-        f"((epoch_ms({e}) >> 10) << {_RENT_CENTS_BITS}) "
-        f"+ CAST(round(l.amount * 100) AS BIGINT)"
-    )
-    aggregates = [
-        f"sum({net}) AS balance",
-        f"max(CASE WHEN l.kind = 'rent_charge' THEN {rent_key} END) AS rent_key",
-    ]
-    for w in range(_WORDS):
-        months = range(w * _MONTHS_PER_WORD + 1, (w + 1) * _MONTHS_PER_WORD + 1)
-        first = months[0]
-        shift = _by_month(
-            e, starts, {m: _hugeint(2 ** (_NET_BITS * (m - first))) for m in months}
-        )
-        aggregates.append(
-            f"sum(CASE WHEN {_in_months(e, starts, months[0], months[-1])} "
-            f"THEN {cents} * {shift} END) AS net_word_{w}"
-        )
-    behaviour = range(1, BEHAVIOUR_MONTHS + 1)
-    month_count = _by_month(
-        e, starts, {m: _hugeint(2 ** (_COUNT_BITS * (m - 1))) for m in behaviour}
-    )
+    # Each row's month, net debit and payment flag are computed once, then summed by
+    # month with plain conditional aggregates. A month's sum is rounded to the cent:
+    # amounts are in cents, so the float error of a sum is far below half a cent.
+    recent_rows = f"""
+            SELECT l.tenancy_id, l.event_date, l.payment_method,
+                   {as_of.month_index} - {month_index_sql(e)} AS m,
+                   {_net_sql()} AS net,
+                   l.kind = 'tenant_payment' AND {e} < {as_of.month_start_before_sql(0)}
+                       AND {e} >= {as_of.month_start_before_sql(BEHAVIOUR_MONTHS)} AS payment,
+                   {_rent_key_sql()} AS rent_key
+            FROM ledger l
+            WHERE {_known_rows(as_of)} AND {e} >= {window_start}"""
     # Payment delay: days after the 1st, but a payment in the last EARLY_PAYMENT_DAYS days
     # of a month pays the next month's rent early and counts as day 0.
+    d = "r.event_date"
     delay = (
-        f"CASE WHEN day({e}) > day(last_day({e})) - {EARLY_PAYMENT_DAYS} THEN 0 "
-        f"ELSE day({e}) - 1 END"
+        f"CASE WHEN day({d}) > day(last_day({d})) - {EARLY_PAYMENT_DAYS} THEN 0 "
+        f"ELSE day({d}) - 1 END"
     )
-    payment = (
-        f"{month_count} + CAST({delay} AS HUGEINT) * {_hugeint(2**_DAYS_SHIFT)} "
-        f"+ CASE WHEN l.payment_method IS NULL THEN 0 "
-        f"WHEN l.payment_method = 'direct_debit' "
-        f"THEN {_hugeint(2**_DEBIT_SHIFT + 2**_KNOWN_SHIFT)} "
-        f"ELSE {_hugeint(2**_KNOWN_SHIFT)} END"
-    )
-    aggregates.append(
-        f"sum(CASE WHEN l.kind = 'tenant_payment' "
-        f"AND {_in_months(e, starts, behaviour[0], behaviour[-1])} THEN {payment} "
-        f"WHEN {e} >= {starts[0]} THEN {cents} * {_hugeint(2**_CURRENT_SHIFT)} END) AS activity"
-    )
-    ledger_totals = f"""
-        SELECT l.tenancy_id, {', '.join(aggregates)}
-        FROM ledger l
-        WHERE {posted_before('l', as_of)} AND {e} < {as_of.sql}
-        GROUP BY l.tenancy_id"""
-    months = range(1, WINDOW_MONTHS + 1)
-    activity = f"(COALESCE(t.activity, 0) + {_hugeint(_NET_BIAS * 2**_CURRENT_SHIFT)})"
-    decoded = ",\n               ".join(
-        [f"{_month_net_cents(m)} AS net_{m}" for m in months]
-        + [
-            f"{_field(activity, _COUNT_BITS * (m - 1), _COUNT_BITS)} AS paid_{m}"
-            for m in behaviour
-        ]
-    )
-    ledger_months = f"""
-        SELECT t.tenancy_id, t.balance,
-               {_field(activity, _CURRENT_SHIFT, _NET_BITS)} - {_NET_BIAS} AS net_0,
-               {_field(activity, _DAYS_SHIFT, _DEBIT_SHIFT - _DAYS_SHIFT)} AS payment_days,
-               {_field(activity, _DEBIT_SHIFT, _KNOWN_SHIFT - _DEBIT_SHIFT)} AS debit_count,
-               {_field(activity, _KNOWN_SHIFT, _CURRENT_SHIFT - _KNOWN_SHIFT)} AS known_count,
-               {decoded}
-        FROM ledger_totals t"""
-    return [("ledger_totals", ledger_totals), ("ledger_months", ledger_months)]
+    bit = " ".join(f"WHEN {m} THEN {1 << (m - 1)}" for m in range(1, BEHAVIOUR_MONTHS + 1))
+    aggregates = [
+        *(
+            f"CAST(round(sum(CASE WHEN r.m = {m} THEN r.net END) * 100) AS BIGINT) AS net_{m}"
+            for m in range(WINDOW_MONTHS + 1)
+        ),
+        f"bit_or(CASE WHEN r.payment THEN CASE r.m {bit} END END) AS paid_mask",
+        "count(CASE WHEN r.payment THEN 1 END) AS payment_count",
+        f"sum(CASE WHEN r.payment THEN {delay} END) AS payment_days",
+        "count(CASE WHEN r.payment AND r.payment_method = 'direct_debit' THEN 1 END) "
+        "AS debit_count",
+        "count(CASE WHEN r.payment THEN r.payment_method END) AS known_count",
+        "max(r.rent_key) AS rent_key",
+    ]
+    ledger_recent = f"""
+        SELECT r.tenancy_id, {', '.join(aggregates)}
+        FROM ({recent_rows}) r
+        GROUP BY r.tenancy_id"""
+    return [("ledger_history", ledger_history), ("ledger_recent", ledger_recent)]
 
 
-def rent_in_force_sql(totals: str, fallback: str) -> str:
-    """Return SQL for the rent in force at as-of, read from ``ledger_totals``.
+#: Columns of ``ledger_recent`` that the base CTE carries for :func:`ctes`.
+_RECENT_COLUMNS = (
+    *(f"net_{m}" for m in range(WINDOW_MONTHS + 1)),
+    "paid_mask", "payment_count", "payment_days", "debit_count", "known_count",
+)
+
+
+def base_columns(history: str, recent: str) -> str:
+    """Return the SELECT list the base CTE takes from the ledger aggregates.
 
     Parameters
     ----------
-    totals
-        Alias of ``ledger_totals`` (NULL columns when the tenancy has no known rows).
+    history, recent
+        Aliases of ``ledger_history`` and ``ledger_recent`` (NULL columns when the
+        tenancy has no such rows).
+
+    Returns
+    -------
+    str
+        ``balance_cents`` (the balance at as-of in exact cents, 0 without any known
+        row) and the ``ledger_recent`` columns :func:`ctes` reads, prefixed ``ledger_``.
+    """
+    months = " + ".join(f"COALESCE({recent}.net_{m}, 0)" for m in range(WINDOW_MONTHS + 1))
+    balance = f"(COALESCE(CAST(round({history}.balance * 100) AS BIGINT), 0) + {months})"
+    carried = ", ".join(f"{recent}.{c} AS ledger_{c}" for c in _RECENT_COLUMNS)
+    return f"{balance} AS balance_cents, {carried}"
+
+
+def rent_in_force_sql(history: str, recent: str, fallback: str) -> str:
+    """Return SQL for the rent in force at as-of, read from the ledger aggregates.
+
+    Parameters
+    ----------
+    history, recent
+        Aliases of ``ledger_history`` and ``ledger_recent``: a charge of the window is
+        always later than an older one, so the recent key wins when there is one.
     fallback
         SQL of the rent used when no ``rent_charge`` is known: ``tenancies.monthly_rent``.
     """
-    cents = _field(f"{totals}.rent_key", 0, _RENT_CENTS_BITS)
+    key = f"COALESCE({recent}.rent_key, {history}.rent_key)"
+    # The amount is the key modulo the factor, made non-negative whatever the sign
+    # convention of % (a charge dated before 1970 has a negative key).
+    f = _RENT_CENTS_FACTOR
+    cents = f"(({key} % {f}) + {f}) % {f}"
     return f"COALESCE(CAST({cents} AS DOUBLE) / 100, {fallback})"
 
 
@@ -213,49 +205,39 @@ def ctes(as_of: AsOf, base: str) -> list[tuple[str, str]]:
     as_of
         The as-of date.
     base
-        Name of the CTE with one row per present tenancy and its ``residual_rent``.
+        Name of the CTE with one row per present tenancy, its ``residual_rent`` and the
+        columns of :func:`base_columns`.
 
     Returns
     -------
     list of (name, sql)
-        ``ledger_features``: one row per present tenancy with known ledger rows.
+        ``ledger_features``: one row per present tenancy.
     """
-    behaviour = range(1, BEHAVIOUR_MONTHS + 1)
     months = range(1, WINDOW_MONTHS + 1)
     # Balance at the end of month m (cents): today's balance minus every later month.
     tolerance = f"{SHORTFALL_TOLERANCE_SHARE} * b.residual_rent * 100"
-    end_balance = {1: "(round(m.balance * 100) - m.net_0)"}
+    net = {m: f"COALESCE(b.ledger_net_{m}, 0)" for m in range(WINDOW_MONTHS + 1)}
+    end_balance = {1: f"(b.balance_cents - {net[0]})"}
     for m in range(2, WINDOW_MONTHS + 1):
-        end_balance[m] = f"({end_balance[m - 1]} - m.net_{m - 1})"
+        end_balance[m] = f"({end_balance[m - 1]} - {net[m - 1]})"
     short_bits = " + ".join(
-        f"CASE WHEN m.net_{m} > {tolerance} AND {end_balance[m]} > {tolerance} "
+        f"CASE WHEN {net[m]} > {tolerance} AND {end_balance[m]} > {tolerance} "
         f"THEN {1 << (m - 1)} ELSE 0 END"
         for m in months
     )
-    paid_bits = " + ".join(
-        f"CASE WHEN m.paid_{m} > 0 THEN {1 << (m - 1)} ELSE 0 END" for m in behaviour
-    )
-    trend = " + ".join(f"m.net_{m}" for m in range(1, TREND_MONTHS + 1))
-    payment_count = " + ".join(f"m.paid_{m}" for m in behaviour)
+    trend = " + ".join(net[m] for m in range(1, TREND_MONTHS + 1))
     ledger_features = f"""
-        SELECT m.tenancy_id, m.balance,
+        SELECT b.tenancy_id,
+               CAST(b.balance_cents AS DOUBLE) / 100 AS balance,
                CAST(({trend}) AS DOUBLE) / 100 AS net_trend,
                CAST(({short_bits}) AS INTEGER) AS short_mask,
-               CAST(({paid_bits}) AS INTEGER) AS paid_mask,
-               CAST(({payment_count}) AS DOUBLE) AS payment_count,
-               CAST(m.payment_days AS DOUBLE) AS payment_days,
-               CAST(m.debit_count AS DOUBLE) AS debit_count,
-               CAST(m.known_count AS DOUBLE) AS known_count
-        FROM ledger_months m JOIN {base} b ON b.tenancy_id = m.tenancy_id"""
+               COALESCE(b.ledger_paid_mask, 0) AS paid_mask,
+               CAST(b.ledger_payment_count AS DOUBLE) AS payment_count,
+               CAST(b.ledger_payment_days AS DOUBLE) AS payment_days,
+               CAST(b.ledger_debit_count AS DOUBLE) AS debit_count,
+               CAST(b.ledger_known_count AS DOUBLE) AS known_count
+        FROM {base} b"""
     return [("ledger_features", ledger_features)]
-
-
-def _month_net_cents(month: int) -> str:
-    """Return SQL decoding the net debit (cents) of ``month`` (1 = last complete month)."""
-    w, slot = divmod(month - 1, _MONTHS_PER_WORD)
-    bias = sum(_NET_BIAS * 2 ** (_NET_BITS * s) for s in range(_MONTHS_PER_WORD))
-    word = f"(COALESCE(t.net_word_{w}, 0) + {_hugeint(bias)})"
-    return f"({_field(word, _NET_BITS * slot, _NET_BITS)} - {_NET_BIAS})"
 
 
 def _longest_run_sql(mask: str) -> str:

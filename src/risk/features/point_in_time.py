@@ -43,6 +43,14 @@ def month_index_sql(date: str) -> str:
     return f"(year({date}) * 12 + month({date}))"
 
 
+def epoch_seconds_sql(date: str) -> str:
+    """Return a SQL BIGINT of whole seconds since 1970-01-01 for timestamp ``date``.
+
+    The one dialect-specific function of the feature SQL (Spark SQL: ``unix_seconds``).
+    """
+    return f"CAST(epoch({date}) AS BIGINT)"
+
+
 @dataclass(frozen=True)
 class AsOf:
     """One as-of date and the SQL literals derived from it.
