@@ -274,11 +274,15 @@ def demo(
     out: Annotated[Path, typer.Option("--out", help="Working folder.")] = Path("out/demo"),
     tenancies: Annotated[int, typer.Option("--tenancies", min=100, max=500_000)] = 5_000,
     seed: Annotated[int, typer.Option("--seed")] = 0,
+    train: Annotated[
+        bool,
+        typer.Option("--train/--no-train", help="Also train, register, promote and score."),
+    ] = True,
 ) -> None:
-    """Run the main job on built-in defaults: simulate, validate, build features and labels."""
+    """Run the main job on built-in defaults: from a simulated export to a worklist."""
     from risk.demo import run_demo
 
-    run_demo(out=out, n_tenancies=tenancies, seed=seed, console=console)
+    run_demo(out=out, n_tenancies=tenancies, seed=seed, console=console, train=train)
 
 
 # The model commands register themselves on ``app``; imported last, once it exists.

@@ -44,8 +44,8 @@ ModelOpt = Annotated[
     ),
 ]
 DEFAULT_MODEL = "models:/arrears-risk@champion"
-#: Metrics shown in the summary table, in order, when present.
-SUMMARY_METRICS = ("roc_auc", "pr_auc", "brier", "ece")
+#: Metrics shown in the summary table, in order, when present, with their short headers.
+SUMMARY_METRICS = {"roc_auc": "ROC AUC", "pr_auc": "PR AUC", "brier": "Brier", "ece": "ECE"}
 
 
 def _config(path: Path | None, **overrides: object) -> TrainConfig:
@@ -78,7 +78,8 @@ def summary_table(result: TrainingResult) -> Table:
     pooled = table[table["month"] == "pooled"]
     at_k = [m for m in pooled["metric"].unique() if m.startswith("capture@")]
     metrics = [m for m in SUMMARY_METRICS if m in set(pooled["metric"])] + at_k
-    out = Table("model", *metrics, title="Out-of-time, pooled over the test months (95% CI)")
+    headers = [SUMMARY_METRICS.get(m, m.replace("capture", "capt.")) for m in metrics]
+    out = Table("model", *headers, title="Out-of-time, pooled over the test months (95% CI)")
     for model, rows in pooled.groupby("model", sort=False):
         values = rows.set_index("metric")
         cells = []
@@ -89,13 +90,20 @@ def summary_table(result: TrainingResult) -> Table:
                 cells.append("—")
                 continue
             row = values.loc[metric]
-            cells.append(f"{row['value']:.3f} [{row['low']:.3f}, {row['high']:.3f}]")
+            cells.append(f"{row['value']:.3f}\n{row['low']:.3f}-{row['high']:.3f}")
         out.add_row(str(model), *cells)
     model_auc = result.pooled(MODEL).get("roc_auc")
     oracle = result.pooled(ORACLE) if ORACLE in set(pooled["model"]) else {}
     if oracle and model_auc is not None:
         auc_ratio = (model_auc - 0.5) / (oracle["roc_auc"] - 0.5)
-        out.caption = f"(model AUC − 0.5) / (oracle AUC − 0.5) = {auc_ratio:.3f}"
+        capture = f"capture@{result.config.promotion.capacity}"
+        capture_ratio = result.pooled(MODEL).get(capture, float("nan")) / oracle.get(
+            capture, float("nan")
+        )
+        out.caption = (
+            f"(model AUC − 0.5) / (oracle AUC − 0.5) = {auc_ratio:.3f}; "
+            f"{capture} model / oracle = {capture_ratio:.3f}"
+        )
     return out
 
 
@@ -193,13 +201,18 @@ def _flat(tree: dict[str, object], prefix: str = "") -> dict[str, object]:
 def promote(config_path: ConfigOpt = None) -> None:
     """Make the challenger champion if it passes the gates of the configuration."""
     from risk.promotion import PromotionError, check_registered
-    from risk.registry import CHALLENGER, RegistryError
+    from risk.registry import CHALLENGER, CHAMPION, RegistryError
 
     config = _config(config_path)
     registry = _registry(config)
     try:
-        decision = check_registered(registry, config.promotion)
         challenger = registry.describe(CHALLENGER)
+        if CHAMPION in challenger.aliases:
+            # Promoting it again would tag it as its own previous champion and lose the
+            # version a rollback goes back to.
+            console.print(f"version {challenger.version} is already champion; nothing to do")
+            return
+        decision = check_registered(registry, config.promotion)
     except (RegistryError, PromotionError) as error:
         raise _fail(error) from None
     for line in decision.render():
@@ -245,7 +258,12 @@ def export(
 def bundle_name(model: str, manifest: dict[str, object]) -> str:
     """Folder name of an exported bundle: model name and training cut-off."""
     label = str(manifest.get("train_until", "unknown"))[:10]
-    tail = model.rsplit("@", 1)[-1] if model.startswith("models:/") else Path(model).name
+    if not model.startswith("models:"):
+        tail = Path(model).name
+    elif "@" in model:
+        tail = model.rsplit("@", 1)[-1]  # models:/arrears-risk@champion -> champion
+    else:
+        tail = f"v{model.rstrip('/').rsplit('/', 1)[-1]}"  # models:/arrears-risk/3 -> v3
     return f"{manifest.get('model_name', 'arrears-risk')}-{tail}-{label}"
 
 

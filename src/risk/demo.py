@@ -2,7 +2,9 @@
 
 It walks the chain a data team follows with its own export, on a simulated portfolio:
 write the tables, read them back through the contract's validation, build the
-point-in-time features and the default label, and print what came out.
+point-in-time features and the default label, train and backtest a model beside today's
+practice, register it, promote it if it passes the gates, and print the worklist of the
+households to contact first.
 """
 
 from __future__ import annotations
@@ -15,11 +17,15 @@ from rich.console import Console
 from rich.table import Table
 
 from risk.catalogue import FEATURES
+from risk.cli_models import summary_table, worklist_table
+from risk.config import TrainConfig, load_config
 from risk.features import build_features
 from risk.ingestion import ContractViolation, read_portfolio
 from risk.labels import build_labels
+from risk.portfolio import Portfolio
 from risk.simulation import simulate
 from risk.timeline import add_months, month_start
+from risk.training import TrainingResult
 
 #: Simulated period of the default run: two years before the 2021 APL reform to the end
 #: of the ALFI study's last figures.
@@ -31,6 +37,10 @@ HORIZON_MONTHS = 3
 SUMMARY_MONTHS = 12
 
 
+#: Households the demo's caseworkers can contact in the month scored.
+CAPACITY = "5%"
+
+
 @dataclass(frozen=True)
 class DemoResult:
     """What the default run produced, for tests and for later stages."""
@@ -38,6 +48,10 @@ class DemoResult:
     data_dir: Path
     features: pd.DataFrame
     labels: pd.DataFrame
+    training: TrainingResult | None = None
+    version: int | None = None
+    promoted: bool = False
+    scores: pd.DataFrame | None = None
 
 
 def _summary_dates(end: str) -> list[pd.Timestamp]:
@@ -52,8 +66,11 @@ def run_demo(
     n_tenancies: int = 5_000,
     seed: int = 0,
     console: Console | None = None,
+    *,
+    train: bool = True,
+    config: TrainConfig | None = None,
 ) -> DemoResult:
-    """Simulate, validate, read back, build features and labels, and print a summary.
+    """Simulate, validate, build features and labels, train, promote and print a worklist.
 
     Parameters
     ----------
@@ -65,11 +82,16 @@ def run_demo(
         Seed of the simulation.
     console
         Where to print; a new console when ``None``.
+    train
+        Also train, register, promote and score (the registry is ``out / "mlruns"``).
+    config
+        Training configuration; built-in defaults when ``None``. Its tracking root is
+        replaced by ``out / "mlruns"``.
 
     Returns
     -------
     DemoResult
-        The folder written, the features and the labels.
+        The folder written, the features and the labels, and the training's results.
     """
     console = console or Console()
     data_dir = Path(out) / "data"
@@ -107,7 +129,73 @@ def run_demo(
         )
     console.print(_label_table(labels))
     console.print(_signal_table(features, labels))
-    return DemoResult(data_dir=data_dir, features=features, labels=labels)
+    if not train:
+        return DemoResult(data_dir=data_dir, features=features, labels=labels)
+    config = (config or load_config(None)).model_copy(deep=True)
+    config.tracking.root = Path(out) / "mlruns"
+    return _train_and_score(config, data_dir, portfolio, features, labels, console)
+
+
+def _train_and_score(
+    config: TrainConfig,
+    data_dir: Path,
+    portfolio: Portfolio,
+    features: pd.DataFrame,
+    labels: pd.DataFrame,
+    console: Console,
+) -> DemoResult:
+    """Train and backtest, register, promote and score the latest month (steps 6 to 9)."""
+    from risk.bundle import ModelBundle
+    from risk.cli_models import record
+    from risk.promotion import check_registered
+    from risk.registry import CHALLENGER, Registry, current_code_version
+    from risk.scoring import score_portfolio, worklist
+    from risk.training import train
+
+    console.print("[bold]6. Training[/]: rolling-origin backtest, then the final model")
+    result = train(
+        portfolio,
+        config,
+        data_dir=data_dir,
+        code_version=current_code_version(),
+        log=lambda line: console.print(f"   {line}", markup=False, highlight=False),
+    )
+    console.print(summary_table(result))
+
+    registry = Registry(config.tracking.root, experiment=config.tracking.experiment)
+    version = record(result, registry, None)
+    console.print(f"[bold]7. Registry[/]: arrears-risk version {version} is the challenger")
+    decision = check_registered(registry, config.promotion)
+    for line in decision.render():
+        console.print(f"   {line}", markup=False, highlight=False)
+    if decision.passed:
+        registry.promote(version)
+        console.print(f"[bold]8. Promotion[/]: version {version} is now champion")
+        model_uri = "models:/arrears-risk@champion"
+    else:
+        console.print("[bold]8. Promotion[/]: refused; the worklist uses the challenger")
+        model_uri = f"models:/arrears-risk@{CHALLENGER}"
+
+    bundle = ModelBundle.load(registry.resolve(model_uri))
+    as_of = result.window.cutoff
+    scores = score_portfolio(portfolio, as_of, bundle)
+    console.print(f"[bold]9. Worklist[/] from {model_uri}")
+    console.print(worklist_table(worklist(scores, CAPACITY).head(20), f"{as_of:%Y-%m-%d}"))
+    eligible = int(scores["eligible"].sum())
+    console.print(
+        f"   {len(scores):,} households scored, {eligible:,} not yet in arrears; the first "
+        f"{CAPACITY} of them ({len(worklist(scores, CAPACITY)):,}) make this month's list "
+        "(20 shown). Full scores: `risk score` writes them all."
+    )
+    return DemoResult(
+        data_dir=data_dir,
+        features=features,
+        labels=labels,
+        training=result,
+        version=version,
+        promoted=decision.passed,
+        scores=scores,
+    )
 
 
 def _label_table(labels: pd.DataFrame) -> Table:
