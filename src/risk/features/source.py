@@ -9,6 +9,7 @@ ledger out of Python memory.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 
@@ -68,7 +69,10 @@ def connect(source: PortfolioSource, threads: int | None = None) -> duckdb.DuckD
     # Insertion order is irrelevant for every feature; letting DuckDB drop it saves
     # memory and time on the large aggregations.
     con.execute("SET preserve_insertion_order = false")
-    con.execute("SET enable_progress_bar = false")
+    # In a Jupyter kernel without ipywidgets DuckDB refuses the change, and the bar is
+    # off there already.
+    with contextlib.suppress(duckdb.InvalidInputException):
+        con.execute("SET enable_progress_bar = false")
     if isinstance(source, Portfolio):
         for name, frame in source.tables():
             _register_frame(con, TABLES[name], frame)
