@@ -14,6 +14,7 @@ import pytest
 
 import risk
 from risk import bundle as bd
+from risk import manifest as mf
 from risk.catalogue import CATALOGUE_VERSION, catalogue_fingerprint
 from risk.contract import RESIDENCE_TYPES
 
@@ -87,7 +88,7 @@ def test_the_manifest_records_what_scoring_and_auditing_need(fitted_model, writt
     assert manifest["metrics"] == {"roc_auc": 0.81, "capture@5%": 0.3, "ece": None}
     assert manifest["config"]["months"] == ["2019-07", "2020-06"]
     model_bytes = (written / bd.MODEL_FILE).read_bytes()
-    assert manifest["files"] == {bd.MODEL_FILE: bd._sha256(model_bytes)}
+    assert manifest["files"] == {bd.MODEL_FILE: mf.sha256(model_bytes)}
 
 
 def test_writing_the_same_model_twice_gives_identical_bytes(fitted_model, tmp_path: Path) -> None:

@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from risk import bootstrap as bs
 from risk import metrics as mt
 
 sklearn_metrics = pytest.importorskip("sklearn.metrics")
@@ -231,10 +232,10 @@ def test_a_weighted_replicate_equals_the_metrics_of_the_resampled_rows() -> None
         }
     )
     frame["rank_score"] = frame["probability"]
-    ranked = mt.rank_predictions(frame)
+    ranked = bs.rank_predictions(frame)
     capacity = mt.parse_capacity("10%")
     ones = np.ones((1, n), dtype=np.uint8)
-    weights = np.vstack([ones, mt.tenancy_weights(n, 3, seed=2)])
+    weights = np.vstack([ones, bs.tenancy_weights(n, 3, seed=2)])
     out = mt._replicate(ranked, weights, [capacity], mt._calibration(ranked, mt.ECE_BINS))
     for r, w in enumerate(weights):
         w_rows = w[np.argsort(frame["tenancy_id"].to_numpy())]  # codes follow sorted ids

@@ -11,7 +11,8 @@ between teams and through the registry. :meth:`ModelBundle.load` refuses a folde
 files do not match their hashes, which holds a file the manifest does not list, whose
 model does not use the manifest's features, or which was trained with another
 catalogue than the one installed; each refusal is a :class:`BundleError` whose ``code``
-is one of this module's message constants.
+is one of this module's message constants. What the manifest records and how it is
+checked is :mod:`risk.manifest`'s; its constants are importable from here too.
 
 Writing is byte-reproducible: the same model and arguments give byte-identical files
 (JSON with sorted keys and Python's shortest round-trip float format; ``created_at`` is
@@ -22,9 +23,7 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
-import hashlib
 import itertools
-import json
 import math
 import os
 import shutil
@@ -38,69 +37,74 @@ import numpy as np
 import pandas as pd
 
 from risk.calibration import Calibrator
-from risk.catalogue import CATALOGUE_VERSION, catalogue_fingerprint, get_feature
+from risk.catalogue import CATALOGUE_VERSION, catalogue_fingerprint
 from risk.estimator import ArrearsModel
+from risk.manifest import (
+    BAD_BANDS,
+    BAD_MANIFEST,
+    CATALOGUE_MISMATCH,
+    FEATURE_MISMATCH,
+    FORMAT_VERSION,
+    LOW_BAND,
+    MANIFEST_FILE,
+    MISSING_FILE,
+    MODEL_FILE,
+    NOT_A_BUNDLE,
+    STRAY_FILE,
+    TAMPERED,
+    UNSUPPORTED_FORMAT,
+    BundleError,
+    band_list,
+    bundle_error,
+    categorical_features,
+    check_catalogue,
+    check_features,
+    jsonable,
+    manifest_bytes,
+    read_files,
+    read_manifest,
+    sha256,
+)
 from risk.matrix import feature_matrix, monotone_vector
 from risk.timeline import DateLike
 
-#: Version of the folder layout and manifest schema this module writes and reads.
-FORMAT_VERSION = 1
-MODEL_NAME = "arrears-risk"
-MODEL_FILE = "model.txt"
-MANIFEST_FILE = "manifest.json"
-#: Band of the probabilities below every threshold.
-LOW_BAND = "low"
+__all__ = [
+    "BAD_BANDS",
+    "BAD_MANIFEST",
+    "BAD_MODEL",
+    "BAD_PROBABILITY",
+    "CATALOGUE_MISMATCH",
+    "FEATURE_MISMATCH",
+    "FORMAT_VERSION",
+    "LOW_BAND",
+    "MANIFEST_FILE",
+    "MISSING_FILE",
+    "MODEL_FILE",
+    "MODEL_NAME",
+    "NOT_A_BUNDLE",
+    "NOT_EMPTY",
+    "NOT_OVERWRITABLE",
+    "STRAY_FILE",
+    "TAMPERED",
+    "UNSUPPORTED_FORMAT",
+    "BundleError",
+    "ModelBundle",
+    "band_thresholds",
+    "manifest_bytes",
+]
 
-# Error constants: the ``code`` of a BundleError, formatted into its message.
-#: The folder is missing, or has no manifest, or the manifest is not JSON.
-NOT_A_BUNDLE = "{path} is not a model bundle: {reason}"
-#: The manifest lacks a field or holds a value of the wrong kind.
-BAD_MANIFEST = "the bundle manifest is invalid: {reason}"
-#: The manifest was written by another version of this module.
-UNSUPPORTED_FORMAT = (
-    "bundle format version {version!r} is not supported (this code reads {supported})"
-)
-#: A listed file's content changed after the bundle was written.
-TAMPERED = "file {name} does not match its sha256 in the manifest"
-#: A listed file is absent.
-MISSING_FILE = "file {name} is listed in the manifest but absent from the bundle"
-#: The folder holds a file the manifest does not list.
-STRAY_FILE = "the bundle holds file(s) its manifest does not list: {names}"
-#: The model's features are not the manifest's (names or order).
-FEATURE_MISMATCH = "the model's features differ from the manifest's: {detail}"
-#: The bundle was trained with another feature catalogue than the installed one.
-CATALOGUE_MISMATCH = "the bundle does not match the installed feature catalogue: {detail}"
+MODEL_NAME = "arrears-risk"
+
+# Error constants: the ``code`` of a BundleError, formatted into its message (more, about
+# the manifest, come from :mod:`risk.manifest`).
 #: The model text cannot be read by LightGBM.
 BAD_MODEL = "LightGBM cannot read {name}: {reason}"
 #: Writing into a folder that already holds something.
 NOT_EMPTY = "{path} is not empty; pass overwrite=True to replace a bundle there"
 #: Overwriting a non-empty folder that is not a bundle (it might be anything).
 NOT_OVERWRITABLE = "{path} is not empty and holds no bundle manifest; refusing to replace it"
-#: Band thresholds or shares that make no sense.
-BAD_BANDS = "invalid risk bands: {reason}"
 #: Probabilities that are not numbers in [0, 1].
 BAD_PROBABILITY = "probabilities must lie in [0, 1], without NaN"
-
-
-class BundleError(ValueError):
-    """A bundle that cannot be written, read or trusted.
-
-    Parameters
-    ----------
-    code
-        One of this module's error constants (a message template), for tests and callers
-        to tell errors apart.
-    message
-        The formatted message.
-    """
-
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-
-
-def _fail(code: str, **fields: Any) -> BundleError:
-    return BundleError(code, code.format(**fields))
 
 
 class ModelBundle:
@@ -178,7 +182,7 @@ class ModelBundle:
             "model_name": MODEL_NAME,
             "created_at": _timestamp_text(created_at),
             "features": names,
-            "categorical_features": _categorical_features(names),
+            "categorical_features": categorical_features(names),
             "monotone_constraints": monotone_vector(names),
             "catalogue_version": CATALOGUE_VERSION,
             "catalogue_fingerprint": catalogue_fingerprint(),
@@ -186,11 +190,11 @@ class ModelBundle:
             "horizon_months": int(horizon_months),
             "train_until": pd.Timestamp(train_until).date().isoformat(),
             "best_iteration": int(model.best_iteration_),
-            "calibration": _jsonable(model.calibrator_.to_dict()),
-            "bands": _band_list(bands),
-            "metrics": _jsonable(dict(metrics)),
+            "calibration": jsonable(model.calibrator_.to_dict()),
+            "bands": band_list(bands),
+            "metrics": jsonable(dict(metrics)),
             "data_fingerprint": str(data_fingerprint),
-            "config": _jsonable(dict(config)),
+            "config": jsonable(dict(config)),
             "code_version": str(code_version),
         }
         return cls(model.booster_.model_to_string(), manifest)
@@ -222,11 +226,11 @@ class ModelBundle:
         target = Path(directory)
         occupied = target.exists() and (not target.is_dir() or any(target.iterdir()))
         if occupied and not overwrite:
-            raise _fail(NOT_EMPTY, path=target)
+            raise bundle_error(NOT_EMPTY, path=target)
         if occupied and not (target / MANIFEST_FILE).is_file():
-            raise _fail(NOT_OVERWRITABLE, path=target)
+            raise bundle_error(NOT_OVERWRITABLE, path=target)
         model_bytes = self._model_text.encode("utf-8")
-        manifest = {**self._manifest, "files": {MODEL_FILE: _sha256(model_bytes)}}
+        manifest = {**self._manifest, "files": {MODEL_FILE: sha256(model_bytes)}}
         target.parent.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=f".{target.name}-", dir=target.parent))
         try:
@@ -276,29 +280,15 @@ class ModelBundle:
             With the code of the first failed check.
         """
         folder = Path(directory)
-        manifest = _read_manifest(folder)
-        files: dict[str, str] = manifest["files"]
-        contents: dict[str, bytes] = {}
-        for name, digest in sorted(files.items()):
-            path = folder / name
-            if not path.is_file():
-                raise _fail(MISSING_FILE, name=name)
-            contents[name] = path.read_bytes()
-            if _sha256(contents[name]) != digest:
-                raise _fail(TAMPERED, name=name)
-        stray = sorted(p.name for p in folder.iterdir() if p.name not in {*files, MANIFEST_FILE})
-        if stray:
-            raise _fail(STRAY_FILE, names=", ".join(stray))
+        manifest = read_manifest(folder)
+        contents = read_files(folder, manifest)
         try:
             model_text = contents[MODEL_FILE].decode("utf-8")
         except UnicodeDecodeError as error:
-            raise _fail(BAD_MODEL, name=MODEL_FILE, reason=str(error)) from None
+            raise bundle_error(BAD_MODEL, name=MODEL_FILE, reason=str(error)) from None
         bundle = cls(model_text, manifest)
-        model_names = list(bundle.booster.feature_name())
-        if model_names != bundle.feature_names:
-            detail = _list_difference(model_names, bundle.feature_names)
-            raise _fail(FEATURE_MISMATCH, detail=detail)
-        _check_catalogue(manifest, strict=strict_catalogue)
+        check_features(list(bundle.booster.feature_name()), manifest)
+        check_catalogue(manifest, strict=strict_catalogue)
         return bundle
 
     def raw_score(self, features: pd.DataFrame, *, threads: int | None = None) -> np.ndarray:
@@ -358,7 +348,7 @@ class ModelBundle:
         described = self.manifest
         described["calibration"] = {"method": described["calibration"]["method"]}
         described["bands"] = dict(self.bands)
-        described["model_sha256"] = _sha256(self._model_text.encode("utf-8"))
+        described["model_sha256"] = sha256(self._model_text.encode("utf-8"))
         described["catalogue_fingerprint_matches"] = (
             described["catalogue_fingerprint"] == catalogue_fingerprint()
         )
@@ -389,32 +379,24 @@ def band_thresholds(
     """
     p = np.asarray(probabilities, dtype=np.float64)
     if p.size == 0 or np.isnan(p).any():
-        raise _fail(BAD_BANDS, reason="the probabilities are empty or hold NaN")
+        raise bundle_error(BAD_BANDS, reason="the probabilities are empty or hold NaN")
     values = [float(v) for v in shares.values()]
     if not shares or any(not (0.0 < v <= 1.0) for v in values):
-        raise _fail(BAD_BANDS, reason="each share must lie in (0, 1]")
+        raise bundle_error(BAD_BANDS, reason="each share must lie in (0, 1]")
     if any(b < a for a, b in itertools.pairwise(values)):
-        raise _fail(BAD_BANDS, reason="shares are cumulative: they must grow from band to band")
+        raise bundle_error(
+            BAD_BANDS, reason="shares are cumulative: they must grow from band to band"
+        )
     ordered = np.sort(p)[::-1]
     out: dict[str, float] = {}
     for name, share in shares.items():
         k = max(math.floor(share * p.size + 0.5), 1)
         out[str(name)] = float(ordered[min(k, p.size) - 1])
-    _band_list(out)  # same checks as a bundle's bands
+    band_list(out)  # same checks as a bundle's bands
     return out
 
 
-def manifest_bytes(manifest: Mapping[str, Any]) -> bytes:
-    """Serialise a manifest as written: sorted keys, two-space indent, UTF-8, final newline."""
-    text = json.dumps(manifest, sort_keys=True, indent=2, ensure_ascii=False, allow_nan=False)
-    return (text + "\n").encode("utf-8")
-
-
 # --- helpers ------------------------------------------------------------------------------
-
-
-def _sha256(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
 
 
 def _timestamp_text(value: str | dt.datetime) -> str:
@@ -424,152 +406,15 @@ def _timestamp_text(value: str | dt.datetime) -> str:
     return value.isoformat()
 
 
-def _categorical_features(names: Sequence[str]) -> dict[str, list[str]]:
-    return {
-        name: list(get_feature(name).categories)
-        for name in names
-        if get_feature(name).dtype == "categorical"
-    }
-
-
-def _band_list(bands: Mapping[str, float]) -> list[dict[str, Any]]:
-    # A list, not a mapping: sorted keys would lose the order from highest band down.
-    if not bands:
-        raise _fail(BAD_BANDS, reason="at least one band is needed")
-    out: list[dict[str, Any]] = []
-    for name, threshold in bands.items():
-        value = float(threshold)
-        if not isinstance(name, str) or not name or name == LOW_BAND:
-            raise _fail(BAD_BANDS, reason=f"band name {name!r} (names are text, not {LOW_BAND!r})")
-        if not (0.0 <= value <= 1.0):
-            raise _fail(BAD_BANDS, reason=f"threshold of {name!r} is not a probability: {value}")
-        if out and value > out[-1]["threshold"]:
-            raise _fail(BAD_BANDS, reason="thresholds must not grow from the highest band down")
-        out.append({"name": name, "threshold": value})
-    return out
-
-
-def _jsonable(value: Any) -> Any:
-    # Numpy scalars, tuples and dates become plain JSON; NaN and infinities become null,
-    # since strict JSON has no spelling for them.
-    if isinstance(value, Mapping):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, bool | int | str) or value is None:
-        return value
-    if isinstance(value, dt.date | pd.Timestamp):
-        return value.isoformat()
-    if isinstance(value, Path):
-        return str(value)
-    raise _fail(BAD_MANIFEST, reason=f"{type(value).__name__} value {value!r} is not JSON-able")
-
-
 def _read_booster(model_text: str) -> lgb.Booster:
     try:
         return lgb.Booster(model_str=model_text)
     except lgb.basic.LightGBMError as error:
-        raise _fail(BAD_MODEL, name=MODEL_FILE, reason=str(error)) from None
+        raise bundle_error(BAD_MODEL, name=MODEL_FILE, reason=str(error)) from None
 
 
 def _read_calibrator(manifest: Mapping[str, Any]) -> Calibrator:
     try:
         return Calibrator.from_dict(manifest["calibration"])
     except ValueError as error:
-        raise _fail(BAD_MANIFEST, reason=str(error)) from None
-
-
-#: Fields every manifest holds, with their JSON types.
-_FIELDS: dict[str, type] = {
-    **dict.fromkeys(("format_version", "horizon_months", "best_iteration"), int),
-    **dict.fromkeys(("features", "monotone_constraints", "bands"), list),
-    **dict.fromkeys(("categorical_features", "calibration", "metrics", "config", "files"), dict),
-    **dict.fromkeys(
-        (
-            "model_name", "created_at", "catalogue_version", "catalogue_fingerprint", "label",
-            "train_until", "data_fingerprint", "code_version",
-        ),
-        str,
-    ),
-}
-
-
-def _read_manifest(folder: Path) -> dict[str, Any]:
-    if not folder.is_dir():
-        raise _fail(NOT_A_BUNDLE, path=folder, reason="no such folder")
-    path = folder / MANIFEST_FILE
-    if not path.is_file():
-        raise _fail(NOT_A_BUNDLE, path=folder, reason=f"no {MANIFEST_FILE}")
-    try:
-        manifest = json.loads(path.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, ValueError) as error:
-        raise _fail(
-            NOT_A_BUNDLE, path=folder, reason=f"{MANIFEST_FILE} is not JSON: {error}"
-        ) from None
-    if not isinstance(manifest, dict):
-        raise _fail(BAD_MANIFEST, reason="not a JSON object")
-    if manifest.get("format_version") != FORMAT_VERSION:
-        raise _fail(
-            UNSUPPORTED_FORMAT, version=manifest.get("format_version"), supported=FORMAT_VERSION
-        )
-    for key, kind in _FIELDS.items():
-        if key not in manifest:
-            raise _fail(BAD_MANIFEST, reason=f"missing field {key!r}")
-        if not isinstance(manifest[key], kind) or isinstance(manifest[key], bool) != (kind is bool):
-            raise _fail(BAD_MANIFEST, reason=f"field {key!r} has the wrong type")
-    files = manifest["files"]
-    if MODEL_FILE not in files:
-        raise _fail(BAD_MANIFEST, reason=f"{MODEL_FILE} is not listed in 'files'")
-    for name, digest in files.items():
-        # Plain names only: a listed "../x" would make the loader read outside the folder.
-        if name in {"", ".", "..", MANIFEST_FILE} or "/" in name or "\\" in name:
-            raise _fail(BAD_MANIFEST, reason=f"file name {name!r} in 'files'")
-        if not isinstance(digest, str):
-            raise _fail(BAD_MANIFEST, reason=f"sha256 of {name!r} is not text")
-    if not all(isinstance(n, str) for n in manifest["features"]):
-        raise _fail(BAD_MANIFEST, reason="feature names are not all text")
-    bands = manifest["bands"]
-    if not all(isinstance(b, dict) and {"name", "threshold"} <= set(b) for b in bands):
-        raise _fail(BAD_MANIFEST, reason="each band needs a name and a threshold")
-    try:
-        _band_list({b["name"]: b["threshold"] for b in bands})
-    except (BundleError, TypeError, ValueError) as error:
-        raise _fail(BAD_MANIFEST, reason=str(error)) from None
-    return manifest
-
-
-def _check_catalogue(manifest: Mapping[str, Any], *, strict: bool) -> None:
-    if manifest["catalogue_version"] != CATALOGUE_VERSION:
-        raise _fail(
-            CATALOGUE_MISMATCH,
-            detail=f"trained with version {manifest['catalogue_version']}, "
-            f"installed {CATALOGUE_VERSION}",
-        )
-    names = manifest["features"]
-    unknown = []
-    for name in names:
-        try:
-            get_feature(name)
-        except KeyError:
-            unknown.append(name)
-    if unknown:
-        raise _fail(CATALOGUE_MISMATCH, detail=f"unknown feature(s) {', '.join(unknown)}")
-    # Categories and directions change the numbers the model sees or its meaning.
-    if manifest["categorical_features"] != _categorical_features(names):
-        raise _fail(CATALOGUE_MISMATCH, detail="categorical features or their categories differ")
-    if manifest["monotone_constraints"] != monotone_vector(names):
-        raise _fail(CATALOGUE_MISMATCH, detail="monotone directions differ")
-    if strict and manifest["catalogue_fingerprint"] != catalogue_fingerprint():
-        raise _fail(CATALOGUE_MISMATCH, detail="catalogue fingerprint differs")
-
-
-def _list_difference(model: list[str], manifest: list[str]) -> str:
-    only_model = [n for n in model if n not in manifest]
-    only_manifest = [n for n in manifest if n not in model]
-    if not only_model and not only_manifest:
-        return "same names in another order"
-    return f"only in the model: {only_model}; only in the manifest: {only_manifest}"
+        raise bundle_error(BAD_MANIFEST, reason=str(error)) from None

@@ -15,7 +15,7 @@ does not pick within groups), then reads, per group of each attribute in
 - ``calibration_gap``: mean probability minus observed rate (NaN for a ranking-only model).
 
 Months are pooled. Intervals come from the tenancy-clustered bootstrap of
-:mod:`risk.metrics`: a replicate reweights tenancies, each month's top-k is re-drawn on the
+:mod:`risk.bootstrap`: a replicate reweights tenancies, each month's top-k is re-drawn on the
 reweighted month, and every group's counts follow. The whole population appears as the
 group ``all`` of attribute ``all``; :func:`largest_gaps` ranks groups by their shortfall
 against it, for the report to flag in words.
@@ -30,21 +30,18 @@ from types import MappingProxyType
 import numpy as np
 import pandas as pd
 
-from risk.catalogue import AGE_BANDS, INCOME_BANDS
-from risk.contract import GUARANTEES, HOUSEHOLD_TYPES, RESIDENCE_TYPES
-from risk.metrics import (
-    DEFAULT_MODEL,
-    Capacity,
-    CapacityLike,
+from risk.bootstrap import (
     RankedPredictions,
     cumulative_weights,
-    parse_capacity,
     percentile_interval,
     rank_predictions,
     tenancy_weights,
     top_k_cut,
     weight_chunks,
 )
+from risk.catalogue import AGE_BANDS, INCOME_BANDS
+from risk.contract import GUARANTEES, HOUSEHOLD_TYPES, RESIDENCE_TYPES
+from risk.metrics import DEFAULT_MODEL, Capacity, CapacityLike, parse_capacity
 
 MISSING_FEATURES = (
     "{count} prediction row(s) have no feature row with the same tenancy_id and as_of"
@@ -344,7 +341,7 @@ def group_metrics(
     capacity
         Households contacted per month (see :func:`risk.metrics.parse_capacity`).
     n_boot, seed
-        Tenancy-clustered bootstrap replicates and their seed (see :mod:`risk.metrics`).
+        Tenancy-clustered bootstrap replicates and their seed (see :mod:`risk.bootstrap`).
     model
         Name written in the ``model`` column.
 
