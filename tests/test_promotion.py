@@ -39,7 +39,7 @@ def groups(recalls: dict[tuple[str, str], float], model: str = "lightgbm") -> pd
         for a, g in recalls
     ]
     frame = pd.DataFrame(rows)
-    return frame.assign(low=frame["value"], high=frame["value"], rows=100, positives=10)
+    return frame.assign(low=frame["value"], high=frame["value"], rows=1000, positives=100)
 
 
 def decide(
@@ -166,6 +166,21 @@ def test_a_group_without_positives_is_not_judged():
     result = gate(decision, pr.GATE_GROUP_RECALL, "age_band=18-29")
     assert result.passed
     assert "undefined" in result.message
+
+
+def test_a_group_with_too_few_future_arrears_is_shown_but_does_not_gate():
+    few = groups({("age_band", "18-29"): 0.2, ("guarantee_type", "none"): 0.7}).assign(
+        positives=12
+    )
+    decision = check_gates(evaluation(CHAMPION), few, evaluation(CHAMPION), groups(RECALLS))
+    result = gate(decision, pr.GATE_GROUP_RECALL, "age_band=18-29")
+    assert result.passed
+    assert "12 future arrears, fewer than the 30 needed to judge" in result.message
+    strict = PromotionGates(min_group_positives=10)
+    decision = check_gates(
+        evaluation(CHAMPION), few, evaluation(CHAMPION), groups(RECALLS), strict
+    )
+    assert not gate(decision, pr.GATE_GROUP_RECALL, "age_band=18-29").passed
 
 
 def test_other_models_rows_are_ignored():

@@ -126,6 +126,14 @@ class PromotionGates(BaseModel):
             "versus the champion in the same group."
         ),
     )
+    min_group_positives: int = Field(
+        default=30,
+        ge=0,
+        description=(
+            "Groups with fewer future arrears than this (on either side) are shown but do "
+            "not gate: with a handful of cases one household moves recall by several points."
+        ),
+    )
 
     @field_validator("capacity", mode="before")
     @classmethod
@@ -261,6 +269,7 @@ def check_gates(
         _recalls(challenger_groups, model),
         _recalls(champion_groups, model) if champion_groups is not None else None,
         gates.max_group_recall_drop,
+        gates.min_group_positives,
     )
     return PromotionDecision(passed=all(r.passed for r in results), results=results)
 
@@ -414,7 +423,7 @@ def _verdict(head: str, result: GateResult, allowed: str, digits: int) -> str:
     return f"{head}; {allowed} allowed: fails, over the limit by {-margin:.{digits}f}"
 
 
-def _recalls(groups: pd.DataFrame, model: str) -> dict[tuple[str, str], float]:
+def _recalls(groups: pd.DataFrame, model: str) -> dict[tuple[str, str], tuple[float, float]]:
     rows = groups[(groups["model"] == model) & (groups["metric"] == "recall")]
     keys = list(zip(rows["attribute"].astype(str), rows["group"].astype(str), strict=True))
     seen: set[tuple[str, str]] = set()
@@ -424,13 +433,15 @@ def _recalls(groups: pd.DataFrame, model: str) -> dict[tuple[str, str], float]:
                 DUPLICATE_METRIC, f"several recall rows for {model} in {key[0]}={key[1]}"
             )
         seen.add(key)
-    return dict(zip(keys, rows["value"].astype(float), strict=True))
+    pairs = zip(rows["value"].astype(float), rows["positives"].astype(float), strict=True)
+    return dict(zip(keys, pairs, strict=True))
 
 
 def _group_gates(
-    challenger: dict[tuple[str, str], float],
-    champion: dict[tuple[str, str], float] | None,
+    challenger: dict[tuple[str, str], tuple[float, float]],
+    champion: dict[tuple[str, str], tuple[float, float]] | None,
     limit: float,
+    min_positives: int,
 ) -> list[GateResult]:
     if champion is None:
         return [
@@ -445,9 +456,23 @@ def _group_gates(
     for attribute, group in sorted(set(challenger) | set(champion)):
         where = f"{attribute}={group}"
         label = f"recall in {where}"
-        new = challenger.get((attribute, group))
-        old = champion.get((attribute, group))
-        if new is None:
+        new_pair = challenger.get((attribute, group))
+        old_pair = champion.get((attribute, group))
+        new = None if new_pair is None else new_pair[0]
+        old = None if old_pair is None else old_pair[0]
+        cases = min(pair[1] for pair in (new_pair, old_pair) if pair is not None)
+        if new is not None and old is not None and cases < min_positives:
+            results.append(
+                _result(
+                    GATE_GROUP_RECALL,
+                    None,
+                    limit,
+                    f"{label}: {cases:.0f} future arrears, fewer than the "
+                    f"{min_positives} needed to judge; shown, not gating",
+                    where,
+                )
+            )
+        elif new is None:
             # A group the champion was watched on must stay watched.
             results.append(
                 GateResult(
