@@ -105,6 +105,18 @@ def test_a_parquet_folder_scores_like_the_portfolio_in_memory(
     )
 
 
+def test_reasons_come_with_every_score_in_french_and_english(scored, bundle) -> None:
+    from risk.explanation import reasons_frame
+
+    scores, features = scored
+    with_reasons = scoring.score_features(features, bundle, threads=1, reasons=True)
+    assert list(with_reasons.columns) == [*scoring.SCORE_COLUMNS, *scoring.REASON_COLUMNS]
+    pd.testing.assert_frame_equal(with_reasons[list(scoring.SCORE_COLUMNS)], scores)
+    expected = reasons_frame(bundle, features, threads=1)[list(scoring.REASON_COLUMNS)]
+    pd.testing.assert_frame_equal(with_reasons[list(scoring.REASON_COLUMNS)], expected)
+    assert with_reasons["reason_1_fr"].notna().any()
+
+
 def test_several_dates_are_refused(model_simulation, bundle) -> None:
     with pytest.raises(ValueError, match="one as-of date at a time"):
         scoring.score_portfolio(
@@ -187,3 +199,18 @@ def test_a_capacity_above_the_eligible_count_returns_every_eligible_household(sc
 def test_a_worklist_needs_a_scores_frame() -> None:
     with pytest.raises(ValueError, match="not a scores frame"):
         scoring.worklist(pd.DataFrame({"rank": [1]}), 1)
+
+
+def test_the_printed_worklist_shows_the_first_reason_in_french(scored, bundle) -> None:
+    from rich.console import Console
+
+    from risk.cli_models import worklist_table
+
+    scores = scoring.score_features(scored[1], bundle, threads=1, reasons=True)
+    top = scoring.worklist(scores, 5)
+    console = Console(width=250, record=True)
+    console.print(worklist_table(top, AS_OF))
+    text = console.export_text()
+    assert "motif principal" in text
+    for reason in top["reason_1_fr"].dropna():
+        assert reason in text

@@ -121,6 +121,117 @@ LEVERS: dict[str, Lever] = {lever.key: lever for lever in _LEVER_LIST}
 
 
 @dataclass(frozen=True)
+class Counterfactual:
+    """The change a lever would bring to an actionable feature ("what would lower the risk").
+
+    Declared here, never written by hand per household: :mod:`risk.counterfactual`
+    applies the change to a household's features, keeping the features it implies
+    consistent, and re-scores it.
+
+    Parameters
+    ----------
+    change
+        Rule that applies the change (see :data:`COUNTERFACTUAL_CHANGES`): ``set`` (the
+        feature takes ``value``), ``clear_balance``, ``restore_apl`` or
+        ``apl_to_landlord``.
+    condition_fr, condition_en
+        The change in words, opening the sentence; ``{value}`` (when present) is filled
+        with the value of ``shown`` after the change.
+    shown
+        Feature whose value after the change fills ``{value}``.
+    value
+        Target value of a ``set`` change; None for the other rules.
+    """
+
+    change: str
+    condition_fr: str
+    condition_en: str
+    shown: str
+    value: float | None = None
+
+
+#: The rules a :class:`Counterfactual` may name.
+COUNTERFACTUAL_CHANGES = ("set", "clear_balance", "restore_apl", "apl_to_landlord")
+
+# One object per lever outcome: features sharing it give one re-scoring, not several.
+_RESTORE_APL = Counterfactual(
+    change="restore_apl", shown="apl_amount",
+    condition_fr="Si l'APL revenait à {value} € par mois",
+    condition_en="If the APL were back at {value} EUR a month",
+)
+_APL_TO_LANDLORD = Counterfactual(
+    change="apl_to_landlord", shown="apl_paid_to_landlord",
+    condition_fr="Si l'APL était versée directement au bailleur (tiers payant)",
+    condition_en="If the APL were paid directly to the landlord",
+)
+_CLEAR_BALANCE = Counterfactual(
+    change="clear_balance", shown="balance_eur",
+    condition_fr="Si le solde impayé était ramené à {value} € (plan d'apurement, FSL)",
+    condition_en="If the unpaid balance were brought down to {value} EUR (payment plan, FSL)",
+)
+_ALL_BY_DIRECT_DEBIT = Counterfactual(
+    change="set", shown="direct_debit_share_6m", value=1.0,
+    condition_fr="Si tous les paiements passaient par prélèvement automatique",
+    condition_en="If every payment were made by direct debit",
+)
+_PLAN_IN_PLACE = Counterfactual(
+    change="set", shown="payment_plan_active", value=1.0,
+    condition_fr="Si un plan d'apurement était en place",
+    condition_en="If a payment plan were in place",
+)
+_CONTACT_MADE = Counterfactual(
+    change="set", shown="failed_contacts_6m", value=0.0,
+    condition_fr="Si le contact était établi (aucune tentative sans réponse)",
+    condition_en="If contact were made (no unanswered attempt)",
+)
+
+# Display labels of the contract codes, (code, French, English), in the contract's order.
+GUARANTEE_LABELS = (
+    ("visale", "VISALE", "VISALE"),
+    ("action_logement", "Action Logement (Loca-Pass)", "Action Logement (Loca-Pass)"),
+    ("fsl", "garantie du FSL", "FSL guarantee"),
+    ("none", "aucune", "none"),
+    ("other", "autre", "other"),
+)
+AGE_BAND_LABELS = (
+    ("under_25", "moins de 25 ans", "under 25"),
+    ("25_to_29", "25 à 29 ans", "25 to 29"),
+    ("30_to_44", "30 à 44 ans", "30 to 44"),
+    ("45_to_59", "45 à 59 ans", "45 to 59"),
+    ("60_and_over", "60 ans et plus", "60 and over"),
+)
+HOUSEHOLD_LABELS = (
+    ("single", "personne seule", "single person"),
+    ("couple", "couple sans enfant", "couple without children"),
+    ("single_parent", "famille monoparentale", "single parent"),
+    ("couple_with_children", "couple avec enfant(s)", "couple with children"),
+    ("other", "autre", "other"),
+)
+INCOME_BAND_LABELS = (
+    ("below_636", "moins de 636 €", "below 636 EUR"),
+    ("636_to_1000", "636 à 1 000 €", "636 to 1,000 EUR"),
+    ("1000_to_1500", "1 000 à 1 500 €", "1,000 to 1,500 EUR"),
+    ("1500_and_above", "1 500 € et plus", "1,500 EUR and above"),
+)
+EMPLOYMENT_LABELS = (
+    ("permanent", "CDI", "permanent contract"),
+    ("fixed_term", "CDD", "fixed-term contract"),
+    ("temporary_agency", "intérim", "agency work"),
+    ("unemployed", "sans emploi", "unemployed"),
+    ("retired", "retraité(e)", "retired"),
+    ("student", "étudiant(e) ou apprenti(e)", "student or apprentice"),
+    ("inactive", "inactif(ve)", "inactive"),
+)
+RESIDENCE_LABELS = (
+    ("residence_sociale", "résidence sociale", "social residence"),
+    ("fjt", "foyer de jeunes travailleurs (FJT)", "young workers' hostel (FJT)"),
+    ("pension_de_famille", "pension de famille", "pension de famille"),
+    ("residence_accueil", "résidence accueil", "résidence accueil"),
+    ("logement_familial", "logement familial", "family home"),
+)
+
+
+@dataclass(frozen=True)
 class Feature:
     """One model feature.
 
@@ -152,6 +263,18 @@ class Feature:
         When the value is NaN.
     categories
         Allowed values of a categorical feature, in display order.
+    label_fr, label_en
+        Short name of the feature, for a reason whose value is unknown or a flag that does
+        not hold the value its reason describes, and for the auditors' report.
+    reason_when
+        For a ``bool`` feature, the value (1.0 or 0.0) that ``reason_fr``/``reason_en``
+        describe; any other value is worded from the label ("... : oui"/"... : non").
+    category_labels
+        For a categorical feature, ``(code, French, English)`` display labels, one per
+        category, in the order of ``categories``.
+    counterfactual
+        For an actionable feature, the change its lever would bring, re-scored by
+        :mod:`risk.counterfactual`; None when no change can be stated from the data.
     """
 
     name: str
@@ -167,6 +290,11 @@ class Feature:
     reason_group: str
     missing: str = "never"
     categories: tuple[str, ...] = ()
+    label_fr: str = ""
+    label_en: str = ""
+    reason_when: float | None = None
+    category_labels: tuple[tuple[str, str, str], ...] = ()
+    counterfactual: Counterfactual | None = None
 
 
 _NO_INCOME = "no income row is in force at as-of"
@@ -177,6 +305,8 @@ FEATURES: tuple[Feature, ...] = (
     # --- guarantee -----------------------------------------------------------------------
     Feature(
         name="guarantee_type", family="guarantee",
+        label_fr="Garantie à l'entrée", label_en="Guarantee at entry",
+        category_labels=GUARANTEE_LABELS,
         dtype="categorical", unit="code", direction=0,
         description="Guarantee given at entry (contract code).",
         reason_fr="Garantie à l'entrée : {value}", reason_en="Guarantee at entry: {value}",
@@ -185,6 +315,8 @@ FEATURES: tuple[Feature, ...] = (
     ),
     Feature(
         name="has_guarantee", family="guarantee",
+        label_fr="Garantie de loyer à l'entrée", label_en="Rent guarantee at entry",
+        reason_when=0.0,
         dtype="bool", unit="flag", direction=-1,
         description="1 when any guarantee was given at entry (guarantee is not 'none').",
         reason_fr="Entré(e) sans garantie de loyer", reason_en="Entered without a rent guarantee",
@@ -192,6 +324,8 @@ FEATURES: tuple[Feature, ...] = (
     ),
     Feature(
         name="aged_30_or_over", family="guarantee",
+        label_fr="Locataire de 30 ans ou plus", label_en="Tenant aged 30 or over",
+        reason_when=1.0,
         dtype="bool", unit="flag", direction=0,
         description=(
             "1 when the main tenant reaches 30 or more in the as-of year (as-of year minus birth "
@@ -204,6 +338,8 @@ FEATURES: tuple[Feature, ...] = (
     # --- household -----------------------------------------------------------------------
     Feature(
         name="age_band", family="household",
+        label_fr="Tranche d'âge", label_en="Age band",
+        category_labels=AGE_BAND_LABELS,
         dtype="categorical", unit="code", direction=0,
         description="Age band of the main tenant (as-of year minus birth year).",
         reason_fr="Tranche d'âge : {value}", reason_en="Age band: {value}",
@@ -212,6 +348,8 @@ FEATURES: tuple[Feature, ...] = (
     ),
     Feature(
         name="household_type", family="household",
+        label_fr="Composition du ménage", label_en="Household composition",
+        category_labels=HOUSEHOLD_LABELS,
         dtype="categorical", unit="code", direction=0,
         description="Household composition (contract code).",
         reason_fr="Composition du ménage : {value}", reason_en="Household: {value}",
@@ -220,6 +358,7 @@ FEATURES: tuple[Feature, ...] = (
     ),
     Feature(
         name="children", family="household",
+        label_fr="Enfants à charge", label_en="Dependent children",
         dtype="numeric", unit="count", direction=0,
         description="Number of dependent children.",
         reason_fr="{value} enfant(s) à charge", reason_en="{value} dependent child(ren)",
@@ -228,6 +367,7 @@ FEATURES: tuple[Feature, ...] = (
     # --- income --------------------------------------------------------------------------
     Feature(
         name="income_monthly", family="income",
+        label_fr="Revenus mensuels", label_en="Monthly income",
         dtype="numeric", unit="EUR/month", direction=-1,
         description=(
             "Monthly household income in force at as-of: the income row with the latest effective "
@@ -239,6 +379,8 @@ FEATURES: tuple[Feature, ...] = (
     ),
     Feature(
         name="income_band", family="income",
+        label_fr="Tranche de revenus", label_en="Income band",
+        category_labels=INCOME_BAND_LABELS,
         dtype="categorical", unit="code", direction=0,
         description="Band of income_monthly: below 636, 636-1000, 1000-1500, 1500 EUR and above.",
         reason_fr="Revenus dans la tranche {value}", reason_en="Income band {value}",
@@ -248,6 +390,7 @@ FEATURES: tuple[Feature, ...] = (
     ),
     Feature(
         name="income_change_since_entry", family="income",
+        label_fr="Évolution des revenus depuis l'entrée", label_en="Income change since entry",
         dtype="numeric", unit="ratio", direction=-1,
         description=(
             "Relative change of income_monthly since entry (current / entry - 1). The entry income "
@@ -260,6 +403,8 @@ FEATURES: tuple[Feature, ...] = (
     ),
     Feature(
         name="employment_status", family="income",
+        label_fr="Situation d'emploi", label_en="Employment",
+        category_labels=EMPLOYMENT_LABELS,
         dtype="categorical", unit="code", direction=0,
         description="Employment of the main tenant in force at as-of (contract code).",
         reason_fr="Situation d'emploi : {value}", reason_en="Employment: {value}",
@@ -269,6 +414,8 @@ FEATURES: tuple[Feature, ...] = (
     ),
     Feature(
         name="job_lost_since_entry", family="income",
+        label_fr="Perte d'emploi depuis l'entrée", label_en="Job lost since entry",
+        reason_when=1.0,
         dtype="bool", unit="flag", direction=1,
         description=(
             "1 when the main tenant was in work at entry (permanent, fixed-term or agency) and is "
@@ -281,6 +428,7 @@ FEATURES: tuple[Feature, ...] = (
     # --- affordability -------------------------------------------------------------------
     Feature(
         name="monthly_rent", family="affordability",
+        label_fr="Loyer et charges", label_en="Rent and charges",
         dtype="numeric", unit="EUR/month", direction=0,
         description=(
             "Monthly rent plus charges in force at as-of: the latest rent charge of the ledger "
@@ -292,6 +440,7 @@ FEATURES: tuple[Feature, ...] = (
     ),
     Feature(
         name="residual_rent", family="affordability",
+        label_fr="Loyer résiduel", label_en="Residual rent",
         dtype="numeric", unit="EUR/month", direction=0,
         description=(
             "What the tenant owes the landlord each month: rent and charges minus the APL in "
@@ -303,6 +452,7 @@ FEATURES: tuple[Feature, ...] = (
     ),
     Feature(
         name="effort_rate", family="affordability",
+        label_fr="Taux d'effort", label_en="Housing cost ratio",
         dtype="numeric", unit="ratio", direction=1,
         description=(
             "Effort rate max(rent - APL, 0) / income, capped at 2.0; a zero income with rent left "
@@ -314,6 +464,8 @@ FEATURES: tuple[Feature, ...] = (
     ),
     Feature(
         name="remaining_income_per_cu", family="affordability",
+        label_fr="Reste à vivre par unité de consommation",
+        label_en="Income left per consumption unit",
         dtype="numeric", unit="EUR/month per consumption unit", direction=-1,
         description=(
             "Income left after rent net of APL, per OECD consumption unit (1 for the first adult, "
@@ -327,6 +479,9 @@ FEATURES: tuple[Feature, ...] = (
     # --- apl -----------------------------------------------------------------------------
     Feature(
         name="apl_entitled", family="apl",
+        label_fr="Droit à l'APL en cours", label_en="APL entitlement in force",
+        reason_when=0.0,
+        counterfactual=_RESTORE_APL,
         dtype="bool", unit="flag", direction=0,
         description="1 when the APL amount in force at as-of is above 0.",
         reason_fr="Aucun droit à l'APL en cours", reason_en="No APL entitlement in force",
@@ -334,6 +489,8 @@ FEATURES: tuple[Feature, ...] = (
     ),
     Feature(
         name="apl_amount", family="apl",
+        label_fr="Montant de l'APL", label_en="APL amount",
+        counterfactual=_RESTORE_APL,
         dtype="numeric", unit="EUR/month", direction=-1,
         description=(
             "Monthly APL in force at as-of: latest effective row among rows posted and effective "
@@ -344,6 +501,9 @@ FEATURES: tuple[Feature, ...] = (
     ),
     Feature(
         name="apl_rent_share", family="apl",
+        label_fr="Part du loyer couverte par l'APL",
+        label_en="Share of the rent covered by the APL",
+        counterfactual=_RESTORE_APL,
         dtype="numeric", unit="ratio", direction=-1,
         description="apl_amount / monthly_rent.",
         reason_fr="L'APL couvre {value} du loyer", reason_en="APL covers {value} of the rent",
@@ -352,6 +512,8 @@ FEATURES: tuple[Feature, ...] = (
     ),
     Feature(
         name="apl_change_3m", family="apl",
+        label_fr="Variation de l'APL sur 3 mois", label_en="APL change over 3 months",
+        counterfactual=_RESTORE_APL,
         dtype="numeric", unit="EUR/month", direction=-1,
         description="apl_amount minus the APL in force 3 months before as-of (as known at as-of).",
         reason_fr="Variation de l'APL sur le dernier trimestre : {value} €",
@@ -361,6 +523,8 @@ FEATURES: tuple[Feature, ...] = (
     ),
     Feature(
         name="apl_months_since_lost", family="apl",
+        label_fr="Mois depuis la perte de l'APL", label_en="Months since the APL was lost",
+        counterfactual=_RESTORE_APL,
         dtype="numeric", unit="months", direction=-1,
         description=(
             "Complete months since the APL fell to 0 (effective date of the first zero row after "
@@ -372,6 +536,9 @@ FEATURES: tuple[Feature, ...] = (
     ),
     Feature(
         name="apl_paid_to_landlord", family="apl",
+        label_fr="APL versée au bailleur (tiers payant)", label_en="APL paid to the landlord",
+        reason_when=0.0,
+        counterfactual=_APL_TO_LANDLORD,
         dtype="bool", unit="flag", direction=-1,
         description="1 when the APL in force is paid to the landlord (tiers payant).",
         reason_fr="APL versée au locataire et non au bailleur",
@@ -382,6 +549,8 @@ FEATURES: tuple[Feature, ...] = (
     # --- ledger --------------------------------------------------------------------------
     Feature(
         name="balance_eur", family="ledger",
+        label_fr="Solde impayé", label_en="Unpaid balance",
+        counterfactual=_CLEAR_BALANCE,
         dtype="numeric", unit="EUR", direction=1,
         description=(
             "Debits minus credits of every ledger row posted before as-of (positive: the tenant "
@@ -392,6 +561,9 @@ FEATURES: tuple[Feature, ...] = (
     ),
     Feature(
         name="balance_months", family="ledger",
+        label_fr="Solde impayé en mois de loyer résiduel",
+        label_en="Unpaid balance in months of residual rent",
+        counterfactual=_CLEAR_BALANCE,
         dtype="numeric", unit="months of residual rent", direction=1,
         description="balance_eur / residual_rent.",
         reason_fr="Solde impayé de {value} mois de loyer résiduel",
@@ -401,6 +573,7 @@ FEATURES: tuple[Feature, ...] = (
     ),
     Feature(
         name="balance_change_3m", family="ledger",
+        label_fr="Évolution de la dette sur 3 mois", label_en="Debt change over 3 months",
         dtype="numeric", unit="months of residual rent", direction=1,
         description=(
             "Net debits of the last 3 complete calendar months / residual_rent: growth of the debt."
@@ -412,6 +585,7 @@ FEATURES: tuple[Feature, ...] = (
     ),
     Feature(
         name="shortfall_months_3m", family="ledger",
+        label_fr="Mois incomplets sur 3 mois", label_en="Short months out of 3",
         dtype="numeric", unit="months", direction=1,
         description="Shortfall months among the last 3 complete calendar months.",
         reason_fr="{value} mois incomplets sur les 3 derniers mois",
@@ -420,6 +594,7 @@ FEATURES: tuple[Feature, ...] = (
     ),
     Feature(
         name="shortfall_months_6m", family="ledger",
+        label_fr="Mois incomplets sur 6 mois", label_en="Short months out of 6",
         dtype="numeric", unit="months", direction=1,
         description="Shortfall months among the last 6 complete calendar months.",
         reason_fr="{value} mois incomplets sur les 6 derniers mois",
@@ -428,6 +603,7 @@ FEATURES: tuple[Feature, ...] = (
     ),
     Feature(
         name="shortfall_months_12m", family="ledger",
+        label_fr="Mois incomplets sur 12 mois", label_en="Short months out of 12",
         dtype="numeric", unit="months", direction=1,
         description="Shortfall months among the last 12 complete calendar months.",
         reason_fr="{value} mois incomplets sur les 12 derniers mois",
@@ -436,6 +612,8 @@ FEATURES: tuple[Feature, ...] = (
     ),
     Feature(
         name="longest_shortfall_run_12m", family="ledger",
+        label_fr="Plus longue suite de mois impayés sur un an",
+        label_en="Longest run of unpaid months within a year",
         dtype="numeric", unit="months", direction=1,
         description=(
             "Longest run of consecutive shortfall months within the last 12 complete calendar "
@@ -447,6 +625,8 @@ FEATURES: tuple[Feature, ...] = (
     ),
     Feature(
         name="months_since_full_payment", family="ledger",
+        label_fr="Mois depuis le dernier mois entièrement réglé",
+        label_en="Months since the last fully paid month",
         dtype="numeric", unit="months", direction=1,
         description=(
             "Complete calendar months since the last month without a shortfall (0: last month was "
@@ -458,6 +638,8 @@ FEATURES: tuple[Feature, ...] = (
     ),
     Feature(
         name="partial_payment_share_6m", family="ledger",
+        label_fr="Part des paiements partiels sur 6 mois",
+        label_en="Share of partial payments over 6 months",
         dtype="numeric", unit="ratio", direction=1,
         description=(
             "Among the last 6 complete months with a tenant payment, the share that were still "
@@ -473,6 +655,7 @@ FEATURES: tuple[Feature, ...] = (
     ),
     Feature(
         name="mean_payment_delay_6m", family="ledger",
+        label_fr="Délai moyen de paiement", label_en="Mean payment delay",
         dtype="numeric", unit="days", direction=1,
         description=(
             "Mean, over the tenant payments of the last 6 complete months, of the days from the "
@@ -486,6 +669,8 @@ FEATURES: tuple[Feature, ...] = (
     ),
     Feature(
         name="direct_debit_share_6m", family="ledger",
+        label_fr="Part des paiements par prélèvement", label_en="Share of payments by direct debit",
+        counterfactual=_ALL_BY_DIRECT_DEBIT,
         dtype="numeric", unit="ratio", direction=-1,
         description=(
             "Share of the tenant payments of the last 6 complete months made by direct debit, "
@@ -499,6 +684,7 @@ FEATURES: tuple[Feature, ...] = (
     # --- tenure --------------------------------------------------------------------------
     Feature(
         name="months_since_entry", family="tenure",
+        label_fr="Ancienneté dans le logement", label_en="Time in the home",
         dtype="numeric", unit="months", direction=-1,
         description="Complete months from the entry date to as-of.",
         reason_fr="Entré(e) depuis {value} mois", reason_en="Tenant for {value} months",
@@ -506,6 +692,8 @@ FEATURES: tuple[Feature, ...] = (
     ),
     Feature(
         name="new_entrant", family="tenure",
+        label_fr="Nouvel entrant (moins de 6 mois)", label_en="New tenant (under 6 months)",
+        reason_when=1.0,
         dtype="bool", unit="flag", direction=1,
         description="1 when months_since_entry is below 6.",
         reason_fr="Nouvel entrant (moins de 6 mois)", reason_en="New tenant (under 6 months)",
@@ -513,6 +701,8 @@ FEATURES: tuple[Feature, ...] = (
     ),
     Feature(
         name="residence_type", family="tenure",
+        label_fr="Type de résidence", label_en="Residence type",
+        category_labels=RESIDENCE_LABELS,
         dtype="categorical", unit="code", direction=0,
         description="Type of residence (contract code).",
         reason_fr="Type de résidence : {value}", reason_en="Residence type: {value}",
@@ -521,6 +711,7 @@ FEATURES: tuple[Feature, ...] = (
     ),
     Feature(
         name="calendar_month", family="tenure",
+        label_fr="Mois de l'année", label_en="Month of the year",
         dtype="numeric", unit="month number", direction=0,
         description="Calendar month of as-of (1-12): seasonality of charges and benefits.",
         reason_fr="Mois de l'année : {value}", reason_en="Month of the year: {value}",
@@ -529,6 +720,8 @@ FEATURES: tuple[Feature, ...] = (
     # --- support -------------------------------------------------------------------------
     Feature(
         name="social_support_active", family="support",
+        label_fr="Accompagnement social en cours", label_en="Social support under way",
+        reason_when=1.0,
         dtype="bool", unit="flag", direction=0,
         description=(
             "1 when a social-support row posted and started before as-of has not ended before "
@@ -539,6 +732,9 @@ FEATURES: tuple[Feature, ...] = (
     ),
     Feature(
         name="payment_plan_active", family="support",
+        label_fr="Plan d'apurement en cours", label_en="Payment plan under way",
+        reason_when=1.0,
+        counterfactual=_PLAN_IN_PLACE,
         dtype="bool", unit="flag", direction=0,
         description=(
             "1 when a payment-plan row posted and started before as-of has not ended before as-of."
@@ -548,6 +744,8 @@ FEATURES: tuple[Feature, ...] = (
     ),
     Feature(
         name="solidarity_aid_12m", family="support",
+        label_fr="Aide du FSL sur 12 mois", label_en="Solidarity-fund aid within 12 months",
+        reason_when=1.0,
         dtype="bool", unit="flag", direction=0,
         description=(
             "1 when solidarity-fund aid started in the 12 months before as-of (posted before "
@@ -559,6 +757,8 @@ FEATURES: tuple[Feature, ...] = (
     ),
     Feature(
         name="social_watch_referral_12m", family="support",
+        label_fr="Veille sociale sur 12 mois", label_en="Social watch within 12 months",
+        reason_when=1.0,
         dtype="bool", unit="flag", direction=0,
         description=(
             "1 when the household was referred to the social watch in the 12 months before as-of."
@@ -569,6 +769,9 @@ FEATURES: tuple[Feature, ...] = (
     ),
     Feature(
         name="failed_contacts_6m", family="support",
+        label_fr="Tentatives de contact sans réponse sur 6 mois",
+        label_en="Unanswered contact attempts within 6 months",
+        counterfactual=_CONTACT_MADE,
         dtype="numeric", unit="count", direction=1,
         description=(
             "Contact attempts in the 6 months before as-of dated after the last contact made (all "

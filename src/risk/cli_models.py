@@ -281,6 +281,13 @@ def score(
     model: ModelOpt = DEFAULT_MODEL,
     mapping: MappingOpt = None,
     config_path: ConfigOpt = None,
+    reasons: Annotated[
+        bool,
+        typer.Option(
+            "--reasons/--no-reasons",
+            help="Add each household's reasons and what would lower its risk (FR and EN).",
+        ),
+    ] = True,
 ) -> None:
     """Score every tenancy present at a date and print the worklist of the top K."""
     from risk.bundle import BundleError, ModelBundle
@@ -295,7 +302,8 @@ def score(
         raise _fail(error) from None
     with console.status("Reading and validating the export…"):
         portfolio = _read(data_dir, mapping)
-    scores = score_portfolio(portfolio, as_of, bundle)
+    with console.status("Scoring and explaining…" if reasons else "Scoring…"):
+        scores = score_portfolio(portfolio, as_of, bundle, reasons=reasons)
     out.parent.mkdir(parents=True, exist_ok=True)
     scores.to_csv(out, index=False, date_format="%Y-%m-%d")
     console.print(worklist_table(worklist(scores, capacity), as_of))
@@ -303,11 +311,20 @@ def score(
 
 
 def worklist_table(rows: pd.DataFrame, as_of: str) -> Table:
-    """Show the households to contact first, as a caseworker reads them."""
-    table = Table(
-        "rank", "tenancy", "probability", "band", title=f"Worklist as of {as_of}: contact first"
-    )
-    for row in rows.itertuples(index=False):
-        table.add_row(str(row.rank), str(row.tenancy_id), f"{row.probability:.2f}", str(row.band))
+    """Show the households to contact first, as a caseworker reads them.
+
+    With reasons, the first reason is shown in French, the caseworkers' language.
+    """
+    with_reason = "reason_1_fr" in rows.columns
+    headers = ["rank", "tenancy", "probability", "band"]
+    table = Table(*headers, *(["motif principal"] if with_reason else []))
+    table.title = f"Worklist as of {as_of}: contact first"
+    for row in rows.to_dict("records"):
+        cells = [str(row["rank"]), str(row["tenancy_id"]), f"{row['probability']:.2f}"]
+        cells.append(str(row["band"]))
+        if with_reason:
+            reason = row["reason_1_fr"]
+            cells.append(reason if isinstance(reason, str) else "")
+        table.add_row(*cells)
     table.caption = "The score supports a caseworker's decision; it decides nothing by itself."
     return table

@@ -18,6 +18,10 @@ Order. Eligible households first; then by calibrated probability, highest first;
 (an isotonic calibration maps whole ranges of scores to one probability) are broken by
 the raw score, then by ``tenancy_id``, so the ranking never depends on row order or on
 the number of threads.
+
+Reasons. With ``reasons=True`` every household also gets its reasons (at most four,
+each pushing its risk up, with the lever to pull) and, when one exists, the change that
+would lower its risk most, in French and English (:mod:`risk.explanation`).
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ import pandas as pd
 
 from risk.arrears import ARREARS_MONTHS, behind
 from risk.bundle import ModelBundle
+from risk.explanation import MAX_REASONS, reasons_frame
 from risk.features import build_features
 from risk.features.source import PortfolioSource
 from risk.labels import LABELS
@@ -38,6 +43,17 @@ from risk.timeline import DateLike, as_of_dates
 #: Columns of the scores frame, in order.
 SCORE_COLUMNS = (
     "tenancy_id", "as_of", "probability", "raw_score", "band", "eligible", "rank",
+)
+
+#: Columns the reasons add to the scores frame (``reasons=True``), in order.
+REASON_COLUMNS = (
+    *(
+        f"reason_{k}_{field}"
+        for k in range(1, MAX_REASONS + 1)
+        for field in ("code", "fr", "en", "value", "contribution", "lever")
+    ),
+    "counterfactual_fr",
+    "counterfactual_en",
 )
 
 #: Error raised when ``as_of`` is not a single date.
@@ -56,6 +72,7 @@ def score_portfolio(
     *,
     threads: int | None = ...,
     return_features: Literal[False] = ...,
+    reasons: bool = ...,
 ) -> pd.DataFrame: ...
 
 
@@ -67,6 +84,7 @@ def score_portfolio(
     *,
     threads: int | None = ...,
     return_features: Literal[True],
+    reasons: bool = ...,
 ) -> tuple[pd.DataFrame, pd.DataFrame]: ...
 
 
@@ -77,6 +95,7 @@ def score_portfolio(
     *,
     threads: int | None = None,
     return_features: bool = False,
+    reasons: bool = False,
 ) -> pd.DataFrame | tuple[pd.DataFrame, pd.DataFrame]:
     """Score and rank every tenancy present at ``as_of``.
 
@@ -94,6 +113,9 @@ def score_portfolio(
     return_features
         Also return the feature frame, row for row with the scores, for the
         explanations stage.
+    reasons
+        Also give each household its reasons and "what would lower the risk" line
+        (:data:`REASON_COLUMNS`, see :func:`risk.explanation.reasons_frame`).
 
     Returns
     -------
@@ -109,14 +131,18 @@ def score_portfolio(
     if len(dates) != 1:
         raise ValueError(ONE_DATE.format(count=len(dates)))
     features = build_features(portfolio, dates[0], threads=threads)
-    scores = score_features(features, bundle, threads=threads)
+    scores = score_features(features, bundle, threads=threads, reasons=reasons)
     if return_features:
         return scores, features
     return scores
 
 
 def score_features(
-    features: pd.DataFrame, bundle: ModelBundle, *, threads: int | None = None
+    features: pd.DataFrame,
+    bundle: ModelBundle,
+    *,
+    threads: int | None = None,
+    reasons: bool = False,
 ) -> pd.DataFrame:
     """Score and rank an already built feature frame of one as-of date.
 
@@ -129,6 +155,9 @@ def score_features(
         The model.
     threads
         LightGBM threads.
+    reasons
+        Append the :data:`REASON_COLUMNS` (at most four reasons and the "what would
+        lower the risk" line, French and English).
 
     Returns
     -------
@@ -136,7 +165,8 @@ def score_features(
         Columns :data:`SCORE_COLUMNS`, rows in the order of ``features`` (so the feature
         frame lines up with them): ``probability`` (calibrated), ``raw_score``
         (log-odds), ``band``, ``eligible`` (False for households already in arrears) and
-        ``rank`` (1 = contact first; ineligible households after every eligible one).
+        ``rank`` (1 = contact first; ineligible households after every eligible one);
+        then the :data:`REASON_COLUMNS` when ``reasons``.
     """
     raw = bundle.raw_score(features, threads=threads)
     probability = bundle.probability(raw)
@@ -153,6 +183,9 @@ def score_features(
         index=features.index,
     )
     scores["rank"] = contact_rank(scores)
+    if reasons:
+        explained = reasons_frame(bundle, features, threads=threads)
+        scores = pd.concat([scores, explained[list(REASON_COLUMNS)]], axis=1)
     return scores
 
 
