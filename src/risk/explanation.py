@@ -458,7 +458,7 @@ def _word(
         where = chosen == j
         column = features[feature.name]
         if feature.dtype == "categorical":
-            values = column.astype(object).to_numpy()
+            values = column.astype(object).to_numpy(copy=True)
             values[pd.isna(values)] = None
         else:
             values = column.to_numpy(dtype=np.float64, na_value=np.nan)
