@@ -179,6 +179,7 @@ def record(result: TrainingResult, registry: Registry, config_path: Path | None)
             evaluation=result.evaluation,
             groups=result.groups,
             data_fingerprint=result.data_fingerprint,
+            predictions=result.predictions,
             params=_flat(result.config.model_dump(mode="json")),
             config=config_file,
             figures=figures,

@@ -55,6 +55,8 @@ EVALUATION_PATH = "evaluation"
 FIGURES_PATH = "figures"
 CONFIG_PATH = "config"
 EVALUATION_FILE = "evaluation.parquet"
+#: The out-of-time predictions of every model, when logged.
+PREDICTIONS_FILE = "predictions.parquet"
 GROUPS_FILE = "groups.parquet"
 MANIFEST_FILE = "manifest.json"
 
@@ -223,6 +225,7 @@ class Registry:
         evaluation: pd.DataFrame,
         groups: pd.DataFrame,
         data_fingerprint: str,
+        predictions: pd.DataFrame | None = None,
         params: Mapping[str, Any] | None = None,
         metrics: Mapping[str, float] | None = None,
         config: str | Path | None = None,
@@ -246,6 +249,9 @@ class Registry:
             back by :meth:`evaluation`) and CSV (for people).
         data_fingerprint
             Fingerprint of the training data, tagged on the run and the version.
+        predictions
+            Out-of-time predictions of every model (tenancy id, month, label, probability,
+            rank score), logged beside the tables when given.
         params
             Flat parameters; values are logged as text.
         metrics
@@ -300,6 +306,10 @@ class Registry:
                 groups.to_parquet(folder / GROUPS_FILE, index=False)
                 evaluation.to_csv(folder / "evaluation.csv", index=False)
                 groups.to_csv(folder / "groups.csv", index=False)
+                if predictions is not None:
+                    # Pseudonymous ids and scores only: lets the report redraw the figures
+                    # in the reader's language and recompute any metric.
+                    predictions.to_parquet(folder / PREDICTIONS_FILE, index=False)
                 client.log_artifacts(run_id, str(folder), EVALUATION_PATH)
             for figure in figure_paths:
                 client.log_artifact(run_id, str(figure), FIGURES_PATH)
