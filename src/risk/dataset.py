@@ -125,7 +125,7 @@ def labels_known_at(
 
 
 def labelled_rows(features: pd.DataFrame, labels: pd.DataFrame) -> pd.DataFrame:
-    """Feature rows that have a label, with ``label`` as int8, in (as_of, tenancy) order.
+    """Feature rows that have a label, with ``label`` as int8, in (tenancy, as_of) order.
 
     Parameters
     ----------
