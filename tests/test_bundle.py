@@ -1,6 +1,8 @@
 """The model bundle: written byte for byte the same, read back only when it can be trusted.
 
-The model is the session's tiny ArrearsModel (``fitted_model`` in conftest.py).
+The model is the session's tiny ArrearsModel (``fitted_model`` in conftest.py); its
+reference profile is fitted on two months of the same portfolio, which is all a bundle
+test needs of it.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from risk import bundle as bd
 from risk import manifest as mf
 from risk.catalogue import CATALOGUE_VERSION, catalogue_fingerprint
 from risk.contract import RESIDENCE_TYPES
+from risk.monitoring import ReferenceProfile
 
 CREATED_AT = "2021-01-15T09:00:00+00:00"
 BANDS = {"high": 0.2, "elevated": 0.08}
@@ -43,9 +46,20 @@ def scoring_features(model_simulation) -> pd.DataFrame:
     return risk.build_features(model_simulation.portfolio, ["2020-08-01", "2020-09-01"])
 
 
+@pytest.fixture(scope="module")
+def reference(fitted_model, scoring_features: pd.DataFrame) -> ReferenceProfile:
+    probabilities = fitted_model.predict_proba(scoring_features)
+    return ReferenceProfile.fit(scoring_features, probabilities, fitted_model.feature_names_)
+
+
 @pytest.fixture
 def written(fitted_model, tmp_path: Path) -> Path:
     return make_bundle(fitted_model).write(tmp_path / "bundle")
+
+
+@pytest.fixture
+def profiled(fitted_model, reference: ReferenceProfile, tmp_path: Path) -> Path:
+    return make_bundle(fitted_model, reference=reference).write(tmp_path / "profiled")
 
 
 def rewrite_manifest(folder: Path, change) -> None:
@@ -200,6 +214,69 @@ def test_a_manifest_missing_a_field_is_refused(written: Path) -> None:
 def test_a_listed_file_outside_the_folder_is_refused(written: Path) -> None:
     rewrite_manifest(written, lambda m: m["files"].update({"../secret": "0" * 64}))
     refused(written, bd.BAD_MANIFEST)
+
+
+# --- the reference profile ------------------------------------------------------------------
+
+
+def test_a_reference_profile_travels_as_a_hashed_json_file_and_reads_back_the_same(
+    profiled: Path, reference: ReferenceProfile
+) -> None:
+    assert sorted(p.name for p in profiled.iterdir()) == [
+        bd.MANIFEST_FILE, bd.MODEL_FILE, bd.REFERENCE_FILE
+    ]  # fmt: skip
+    manifest = json.loads((profiled / bd.MANIFEST_FILE).read_text(encoding="utf-8"))
+    stored = (profiled / bd.REFERENCE_FILE).read_bytes()
+    assert manifest["files"][bd.REFERENCE_FILE] == mf.sha256(stored)
+    loaded = bd.ModelBundle.load(profiled).reference
+    assert loaded is not None
+    assert loaded.to_dict() == reference.to_dict()
+
+
+def test_writing_a_profiled_bundle_twice_gives_identical_bytes(
+    fitted_model, reference: ReferenceProfile, tmp_path: Path
+) -> None:
+    first = make_bundle(fitted_model, reference=reference).write(tmp_path / "one")
+    from_dict = make_bundle(fitted_model, reference=reference.to_dict()).write(tmp_path / "two")
+    again = bd.ModelBundle.load(first).write(tmp_path / "three")
+    for name in (bd.MODEL_FILE, bd.MANIFEST_FILE, bd.REFERENCE_FILE):
+        assert (first / name).read_bytes() == (from_dict / name).read_bytes()
+        assert (first / name).read_bytes() == (again / name).read_bytes()
+
+
+def test_a_bundle_without_a_reference_profile_still_loads(written: Path) -> None:
+    assert not (written / bd.REFERENCE_FILE).exists()
+    assert bd.ModelBundle.load(written).reference is None
+
+
+def test_one_changed_byte_of_the_reference_profile_is_refused(profiled: Path) -> None:
+    path = profiled / bd.REFERENCE_FILE
+    path.write_bytes(path.read_bytes().replace(b'"rows": ', b'"rows": 1', 1))
+    error = refused(profiled, bd.TAMPERED)
+    assert str(error) == bd.TAMPERED.format(name=bd.REFERENCE_FILE)
+
+
+def test_an_unlisted_reference_profile_is_a_stray_file(written: Path, profiled: Path) -> None:
+    (written / bd.REFERENCE_FILE).write_bytes((profiled / bd.REFERENCE_FILE).read_bytes())
+    refused(written, bd.STRAY_FILE)
+
+
+def test_a_reference_profile_that_misses_a_model_feature_is_refused(
+    fitted_model, scoring_features: pd.DataFrame
+) -> None:
+    names = fitted_model.feature_names_[1:]
+    partial = ReferenceProfile.fit(scoring_features, None, names)
+    with pytest.raises(bd.BundleError) as caught:
+        make_bundle(fitted_model, reference=partial)
+    assert caught.value.code == bd.BAD_REFERENCE
+    assert fitted_model.feature_names_[0] in str(caught.value)
+
+
+def test_a_listed_reference_that_is_not_a_profile_is_refused(profiled: Path) -> None:
+    content = b'{"format": "something else"}\n'
+    (profiled / bd.REFERENCE_FILE).write_bytes(content)
+    rewrite_manifest(profiled, lambda m: m["files"].update({bd.REFERENCE_FILE: mf.sha256(content)}))
+    refused(profiled, bd.BAD_REFERENCE)
 
 
 # --- bands and description ----------------------------------------------------------------

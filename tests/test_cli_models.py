@@ -25,7 +25,7 @@ import pytest
 import yaml
 from typer.testing import CliRunner, Result
 
-from risk.bundle import MANIFEST_FILE, MODEL_FILE, ModelBundle
+from risk.bundle import MANIFEST_FILE, MODEL_FILE, REFERENCE_FILE, ModelBundle
 from risk.cli import app
 from risk.config import load_config
 from risk.registry import CHALLENGER, CHAMPION, NO_PREVIOUS, TAG_PREVIOUS_CHAMPION, Registry
@@ -229,7 +229,7 @@ def test_a_clearly_worse_challenger_is_refused_by_the_capture_gate(
 
 def test_export_writes_a_bundle_folder_that_loads(exported: Path, registry: Registry) -> None:
     bundle = ModelBundle.load(exported)
-    assert sorted(p.name for p in exported.iterdir()) == [MANIFEST_FILE, MODEL_FILE]
+    assert sorted(p.name for p in exported.iterdir()) == [MANIFEST_FILE, MODEL_FILE, REFERENCE_FILE]
     assert exported.name == f"arrears-risk-champion-{bundle.manifest['train_until']}"
     # It is version 1 (every feature), not the refused version 2.
     assert len(bundle.feature_names) > len(WEAK_FEATURES)

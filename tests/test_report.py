@@ -241,6 +241,8 @@ def test_sections_8_and_10_are_computed_on_the_data(html_fr: str, html_en: str) 
     ]
     assert "score (probability)" in monitoring
     assert re.search(r"<td class=\"num\">\d\.\d{3}</td>", monitoring)  # a PSI value
+    # Training stored its population's profile in the bundle: the report compares with it.
+    assert "reference profile stored with the model" in monitoring
 
 
 def test_without_data_sections_8_and_10_say_how_to_get_them(registry: Registry) -> None:

@@ -4,7 +4,11 @@ A bundle folder holds ``model.txt``, the booster in LightGBM's own text format, 
 ``manifest.json``: everything else needed to score and to audit as plain JSON (features
 and their order, categories, monotone constraints, catalogue version and fingerprint,
 label and horizon, training cut-off, calibration map, risk bands, headline metrics, data
-fingerprint, configuration, code version) and the SHA-256 of every other file.
+fingerprint, configuration, code version) and the SHA-256 of every other file. A bundle
+written by training also holds ``reference.json``: the training population's reference
+profile (:class:`risk.monitoring.ReferenceProfile`), so that ``risk monitor`` compares a
+new month with the population the model learnt on without the training data at hand.
+Older bundles have none and still load; :attr:`ModelBundle.reference` is then ``None``.
 
 Nothing is ever unpickled: a pickle runs code when it is loaded, and a bundle travels
 between teams and through the registry. :meth:`ModelBundle.load` refuses a folder whose
@@ -42,6 +46,7 @@ from risk.estimator import ArrearsModel
 from risk.manifest import (
     BAD_BANDS,
     BAD_MANIFEST,
+    BAD_REFERENCE,
     CATALOGUE_MISMATCH,
     FEATURE_MISMATCH,
     FORMAT_VERSION,
@@ -50,6 +55,7 @@ from risk.manifest import (
     MISSING_FILE,
     MODEL_FILE,
     NOT_A_BUNDLE,
+    REFERENCE_FILE,
     STRAY_FILE,
     TAMPERED,
     UNSUPPORTED_FORMAT,
@@ -59,13 +65,17 @@ from risk.manifest import (
     categorical_features,
     check_catalogue,
     check_features,
+    json_bytes,
     jsonable,
     manifest_bytes,
     read_files,
     read_manifest,
+    read_reference,
+    reference_profile,
     sha256,
 )
 from risk.matrix import feature_matrix, monotone_vector
+from risk.monitoring import ReferenceProfile
 from risk.timeline import DateLike
 
 __all__ = [
@@ -73,6 +83,7 @@ __all__ = [
     "BAD_MANIFEST",
     "BAD_MODEL",
     "BAD_PROBABILITY",
+    "BAD_REFERENCE",
     "CATALOGUE_MISMATCH",
     "FEATURE_MISMATCH",
     "FORMAT_VERSION",
@@ -84,6 +95,7 @@ __all__ = [
     "NOT_A_BUNDLE",
     "NOT_EMPTY",
     "NOT_OVERWRITABLE",
+    "REFERENCE_FILE",
     "STRAY_FILE",
     "TAMPERED",
     "UNSUPPORTED_FORMAT",
@@ -123,11 +135,19 @@ class ModelBundle:
     feature_names : list of str
     bands : dict of str to float
         Band name to probability threshold, highest first.
+    reference : ReferenceProfile or None
+        The training population's reference profile, ``None`` for an older bundle.
     """
 
-    def __init__(self, model_text: str, manifest: dict[str, Any]) -> None:
+    def __init__(
+        self,
+        model_text: str,
+        manifest: dict[str, Any],
+        reference: ReferenceProfile | None = None,
+    ) -> None:
         self._model_text = model_text
         self._manifest = manifest
+        self._reference = reference
         self.booster = _read_booster(model_text)
         self.calibrator = _read_calibrator(manifest)
         self.feature_names: list[str] = list(manifest["features"])
@@ -147,6 +167,7 @@ class ModelBundle:
         config: Mapping[str, Any],
         code_version: str,
         created_at: str | dt.datetime,
+        reference: ReferenceProfile | Mapping[str, Any] | None = None,
     ) -> ModelBundle:
         """Bundle a fitted :class:`~risk.estimator.ArrearsModel`.
 
@@ -171,10 +192,20 @@ class ModelBundle:
             Version of the code that trained (package version, git commit).
         created_at
             When the bundle was made; an argument so that writing is reproducible.
+        reference
+            The training population's reference profile
+            (:meth:`risk.monitoring.ReferenceProfile.fit`, or its ``to_dict`` form),
+            written as ``reference.json``; it must cover every feature of the model.
+            ``None`` writes a bundle without one, as older versions did.
 
         Returns
         -------
         ModelBundle
+
+        Raises
+        ------
+        BundleError
+            :data:`BAD_REFERENCE` for a profile that is invalid or misses a feature.
         """
         names = list(model.feature_names_)
         manifest: dict[str, Any] = {
@@ -197,7 +228,8 @@ class ModelBundle:
             "config": jsonable(dict(config)),
             "code_version": str(code_version),
         }
-        return cls(model.booster_.model_to_string(), manifest)
+        profile = None if reference is None else reference_profile(reference, names)
+        return cls(model.booster_.model_to_string(), manifest, profile)
 
     def write(self, directory: str | Path, *, overwrite: bool = False) -> Path:
         """Write the bundle into ``directory`` (created if needed).
@@ -229,12 +261,16 @@ class ModelBundle:
             raise bundle_error(NOT_EMPTY, path=target)
         if occupied and not (target / MANIFEST_FILE).is_file():
             raise bundle_error(NOT_OVERWRITABLE, path=target)
-        model_bytes = self._model_text.encode("utf-8")
-        manifest = {**self._manifest, "files": {MODEL_FILE: sha256(model_bytes)}}
+        contents = {MODEL_FILE: self._model_text.encode("utf-8")}
+        if self._reference is not None:
+            contents[REFERENCE_FILE] = json_bytes(self._reference.to_dict())
+        files = {name: sha256(content) for name, content in contents.items()}
+        manifest = {**self._manifest, "files": files}
         target.parent.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=f".{target.name}-", dir=target.parent))
         try:
-            (staging / MODEL_FILE).write_bytes(model_bytes)
+            for name, content in contents.items():
+                (staging / name).write_bytes(content)
             (staging / MANIFEST_FILE).write_bytes(manifest_bytes(manifest))
             os.chmod(staging, 0o755)  # mkdtemp makes it private to its creator
             if target.exists():
@@ -257,7 +293,10 @@ class ModelBundle:
         Checks, in order: the manifest is valid; every listed file is present and matches
         its SHA-256; no other file is in the folder; LightGBM reads the model; its
         features are the manifest's, in order; the installed catalogue knows them, with
-        the same version, categories and monotone directions.
+        the same version, categories and monotone directions; the reference profile, when
+        the bundle has one, is a profile covering those features. A bundle without
+        ``reference.json`` (written before profiles travelled with the model) loads, with
+        :attr:`reference` ``None``.
 
         Parameters
         ----------
@@ -286,7 +325,10 @@ class ModelBundle:
             model_text = contents[MODEL_FILE].decode("utf-8")
         except UnicodeDecodeError as error:
             raise bundle_error(BAD_MODEL, name=MODEL_FILE, reason=str(error)) from None
-        bundle = cls(model_text, manifest)
+        reference = None
+        if REFERENCE_FILE in contents:
+            reference = read_reference(contents[REFERENCE_FILE], manifest["features"])
+        bundle = cls(model_text, manifest, reference)
         check_features(list(bundle.booster.feature_name()), manifest)
         check_catalogue(manifest, strict=strict_catalogue)
         return bundle
@@ -329,6 +371,11 @@ class ModelBundle:
         for name, threshold in reversed(list(self.bands.items())):
             out[p >= threshold] = name
         return out
+
+    @property
+    def reference(self) -> ReferenceProfile | None:
+        """The training population's reference profile, or ``None`` for an older bundle."""
+        return self._reference
 
     @property
     def manifest(self) -> dict[str, Any]:

@@ -286,7 +286,7 @@ def demo(
 
 
 # The model commands register themselves on ``app``; imported last, once it exists.
-from risk import cli_models, cli_report  # noqa: E402, F401
+from risk import cli_models, cli_monitor, cli_report  # noqa: E402, F401
 
 
 def main() -> None:

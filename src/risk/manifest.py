@@ -1,6 +1,8 @@
 """The bundle's manifest: what it records and how it is checked.
 
-``manifest.json`` sits next to ``model.txt`` in a bundle folder (see :mod:`risk.bundle`).
+``manifest.json`` sits next to ``model.txt`` (and ``reference.json``, the training
+population's reference profile, when the bundle carries one) in a bundle folder (see
+:mod:`risk.bundle`).
 It records, as plain JSON, everything needed to score and to audit the model besides the
 booster itself, and the SHA-256 of every other file of the folder. This module holds the
 manifest's format (its fields and their JSON types, the file names, the risk bands as an
@@ -13,6 +15,8 @@ anything is scored with it:
 - :func:`read_files`: every listed file is present and matches its hash, and the folder
   holds nothing else;
 - :func:`check_features`: the model uses the manifest's features, in order;
+- :func:`read_reference`: a reference profile, when listed, is one :mod:`risk.monitoring`
+  reads and covers every feature of the model;
 - :func:`check_catalogue`: the installed feature catalogue knows those features with the
   same version, categories and monotone directions.
 
@@ -35,11 +39,15 @@ import pandas as pd
 
 from risk.catalogue import CATALOGUE_VERSION, catalogue_fingerprint, get_feature
 from risk.matrix import monotone_vector
+from risk.monitoring import ReferenceProfile
 
 #: Version of the folder layout and manifest schema this module writes and reads.
 FORMAT_VERSION = 1
 MODEL_FILE = "model.txt"
 MANIFEST_FILE = "manifest.json"
+#: The training population's reference profile (:mod:`risk.monitoring`); optional, since
+#: bundles written before profiles travelled with the model have none.
+REFERENCE_FILE = "reference.json"
 #: Band of the probabilities below every threshold.
 LOW_BAND = "low"
 
@@ -64,6 +72,8 @@ FEATURE_MISMATCH = "the model's features differ from the manifest's: {detail}"
 CATALOGUE_MISMATCH = "the bundle does not match the installed feature catalogue: {detail}"
 #: Band thresholds or shares that make no sense.
 BAD_BANDS = "invalid risk bands: {reason}"
+#: The reference profile is not one :mod:`risk.monitoring` reads, or misses a feature.
+BAD_REFERENCE = f"the bundle's reference profile ({REFERENCE_FILE}) is invalid: {{reason}}"
 
 #: Fields every manifest holds, with their JSON types.
 _FIELDS: dict[str, type] = {
@@ -107,7 +117,16 @@ def bundle_error(code: str, **fields: Any) -> BundleError:
 
 def manifest_bytes(manifest: Mapping[str, Any]) -> bytes:
     """Serialise a manifest as written: sorted keys, two-space indent, UTF-8, final newline."""
-    text = json.dumps(manifest, sort_keys=True, indent=2, ensure_ascii=False, allow_nan=False)
+    return json_bytes(manifest)
+
+
+def json_bytes(content: Mapping[str, Any]) -> bytes:
+    """Serialise a bundle's JSON file: sorted keys, two-space indent, UTF-8, final newline.
+
+    Python writes floats in their shortest round-trip form, so the same content always
+    gives the same bytes and a file's hash identifies it.
+    """
+    text = json.dumps(content, sort_keys=True, indent=2, ensure_ascii=False, allow_nan=False)
     return (text + "\n").encode("utf-8")
 
 
@@ -289,6 +308,56 @@ def check_catalogue(manifest: Mapping[str, Any], *, strict: bool) -> None:
         raise bundle_error(CATALOGUE_MISMATCH, detail="monotone directions differ")
     if strict and manifest["catalogue_fingerprint"] != catalogue_fingerprint():
         raise bundle_error(CATALOGUE_MISMATCH, detail="catalogue fingerprint differs")
+
+
+def reference_profile(
+    reference: ReferenceProfile | Mapping[str, Any], names: Sequence[str]
+) -> ReferenceProfile:
+    """Check a reference profile for a bundle whose features are ``names``.
+
+    Parameters
+    ----------
+    reference
+        A :class:`~risk.monitoring.ReferenceProfile` or its :meth:`to_dict` form.
+    names
+        The model's features: the profile must hold each, since monitoring compares
+        every feature the model reads.
+
+    Returns
+    -------
+    ReferenceProfile
+        The profile, rebuilt from its JSON form so that what is stored is what was checked.
+
+    Raises
+    ------
+    BundleError
+        :data:`BAD_REFERENCE`.
+    """
+    data = reference.to_dict() if isinstance(reference, ReferenceProfile) else reference
+    try:
+        profile = ReferenceProfile.from_dict(jsonable(data))
+    except (BundleError, ValueError) as error:
+        raise bundle_error(BAD_REFERENCE, reason=str(error)) from None
+    lacking = [name for name in names if name not in profile]
+    if lacking:
+        reason = f"no entry for the model's feature(s) {', '.join(lacking)}"
+        raise bundle_error(BAD_REFERENCE, reason=reason)
+    return profile
+
+
+def read_reference(content: bytes, names: Sequence[str]) -> ReferenceProfile:
+    """Read ``reference.json``'s bytes (already checked against their hash).
+
+    Raises
+    ------
+    BundleError
+        :data:`BAD_REFERENCE` when it is not JSON, not a profile, or misses a feature.
+    """
+    try:
+        data = json.loads(content.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError) as error:
+        raise bundle_error(BAD_REFERENCE, reason=f"not JSON: {error}") from None
+    return reference_profile(data, names)
 
 
 def _list_difference(model: list[str], manifest: list[str]) -> str:

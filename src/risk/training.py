@@ -9,7 +9,9 @@ whose labels are complete by the knowledge cut-off ``train_until``) it
    on simulated data the oracle scores the same rows;
 3. evaluates every model on the same test rows (:mod:`risk.metrics`, :mod:`risk.groups`);
 4. fits the final model on the whole window, its latest months held out for early
-   stopping, calibration and the risk bands, and wraps it in a :class:`ModelBundle`.
+   stopping, calibration and the risk bands, and wraps it in a :class:`ModelBundle` with
+   the reference profile of the rows it learnt from (:mod:`risk.monitoring`), so that
+   ``risk monitor`` can tell later when the population has moved.
 
 Registering the run and the model is the caller's step (:mod:`risk.registry`), so that
 training can be tested and benchmarked without a tracking server.
@@ -42,6 +44,7 @@ from risk.estimator import ArrearsModel
 from risk.features import build_features
 from risk.groups import group_metrics
 from risk.metrics import evaluate
+from risk.monitoring import ReferenceProfile
 from risk.portfolio import Portfolio
 from risk.promotion import PromotionGates
 
@@ -54,6 +57,9 @@ ORACLE = "oracle"
 ORACLE_LABELS = ("first_arrears", "decree_2027")
 
 PREDICTION_COLUMNS = ["model", "tenancy_id", "as_of", "label", "probability", "rank_score"]
+#: Most rows the reference profile is fitted on: deciles and category shares are settled
+#: well before, and scoring every row of a large portfolio would cost minutes.
+REFERENCE_ROWS = 200_000
 
 Log = Callable[[str], None]
 
@@ -234,6 +240,7 @@ def train(
         config=config.model_dump(mode="json"),
         code_version=code_version,
         created_at=created_at or window.cutoff.to_pydatetime(),
+        reference=_reference_profile(model, train_rows, valid_rows, config.model.seed),
     )
     return TrainingResult(
         config=config,
@@ -248,6 +255,25 @@ def train(
         rows=len(train_rows) + len(valid_rows),
         seconds=seconds,
     )
+
+
+def _reference_profile(
+    model: ArrearsModel, train_rows: pd.DataFrame, valid_rows: pd.DataFrame, seed: int
+) -> ReferenceProfile:
+    """Profile the final model's rows (training and validation) and their probabilities.
+
+    At most :data:`REFERENCE_ROWS` rows, drawn with ``seed`` and kept in their order, so
+    the same data and configuration give the same profile and a byte-identical bundle.
+    """
+    n_train, total = len(train_rows), len(train_rows) + len(valid_rows)
+    picked = np.arange(total)
+    if total > REFERENCE_ROWS:
+        picked = np.sort(np.random.default_rng(seed).choice(total, REFERENCE_ROWS, replace=False))
+    from_train, from_valid = picked[picked < n_train], picked[picked >= n_train] - n_train
+    sample = pd.concat(
+        [train_rows.iloc[from_train], valid_rows.iloc[from_valid]], ignore_index=True
+    )
+    return ReferenceProfile.fit(sample, model.predict_proba(sample), model.feature_names_)
 
 
 def _run_fold(

@@ -1,9 +1,13 @@
 """Section 10: stability of each feature and of the score, and performance once labelled.
 
-The population stability index (PSI) compares the training population (a sample of the
-training window's dates, rebuilt from the data) with the latest month. :mod:`risk.monitoring`
-computes it when installed (``ReferenceProfile.fit`` then ``stability``); until then this
-module does, with the usual recipe, at the place marked ``INTEGRATION POINT``.
+The population stability index (PSI) compares the training population with the latest
+month. The reference is, by preference, the profile the model bundle stores (fitted on the
+final model's training rows when it was trained), compared with the latest month's
+eligible households, since the training rows are households not yet in arrears. An older
+bundle has none: the training population is then rebuilt from the data (a sample of the
+training window's dates) and :mod:`risk.monitoring` profiles it (``ReferenceProfile.fit``
+then ``stability``); without that module this one computes the PSI itself, with the usual
+recipe, at the place marked ``INTEGRATION POINT``.
 """
 
 from __future__ import annotations
@@ -94,6 +98,17 @@ def _stability(ctx: ReportContext) -> tuple[pd.DataFrame, str]:
     assert populations is not None
     names = ctx.run.bundle.feature_names
     scores = populations.latest_scores["probability"].to_numpy(dtype=np.float64)
+    language = f"status_{ctx.text.lang}"
+    if populations.profile is not None:
+        from risk.monitoring import stability
+
+        # The stored profile holds the training rows, which leave out households already
+        # in arrears: compare like with like, or the balance features drift by design.
+        eligible = populations.latest_scores["eligible"].to_numpy(dtype=bool)
+        frame = stability(
+            populations.profile, populations.latest[eligible], scores[eligible], names=names
+        )
+        return frame.assign(shown=frame[language]), "monitoring.source_profile"
     # INTEGRATION POINT (risk.monitoring): its profile and stability replace ours.
     try:
         from risk.monitoring import ReferenceProfile, stability
@@ -102,7 +117,6 @@ def _stability(ctx: ReportContext) -> tuple[pd.DataFrame, str]:
     else:
         profile = ReferenceProfile.fit(populations.reference, populations.reference_scores, names)
         frame = stability(profile, populations.latest, scores, names=names)
-        language = f"status_{ctx.text.lang}"
         if language in frame.columns:
             frame = frame.assign(shown=frame[language])
         return frame, "monitoring.source_module"
@@ -126,6 +140,32 @@ def _shifts(ctx: ReportContext, frame: pd.DataFrame) -> list[str]:
     ]
 
 
+def _populations_text(ctx: ReportContext) -> str:
+    """Say which populations the PSI compares: the stored profile's, or the rebuilt sample."""
+    t = ctx.text
+    populations = ctx.populations
+    assert populations is not None
+    if populations.profile is not None:
+        eligible = populations.latest_scores["eligible"].to_numpy(dtype=bool)
+        return str(
+            t(
+                "monitoring.populations_profile",
+                ref_rows=t.integer(populations.profile.rows),
+                rows=t.integer(int(eligible.sum())),
+                as_of=t.date(populations.as_of),
+            )
+        )
+    return str(
+        t(
+            "monitoring.populations",
+            ref_rows=t.integer(len(populations.reference)),
+            ref_dates=", ".join(t.date(d) for d in populations.reference_dates),
+            rows=t.integer(len(populations.latest)),
+            as_of=t.date(populations.as_of),
+        )
+    )
+
+
 def monitoring(ctx: ReportContext) -> Section:
     """Section 10: PSI table and figure, thresholds, performance on new labels."""
     t = ctx.text
@@ -145,7 +185,7 @@ def monitoring(ctx: ReportContext) -> Section:
             ),
         )
     section.add(para(t("monitoring.intro")))
-    if len(populations.reference):
+    if populations.profile is not None or len(populations.reference):
         frame, source = _stability(ctx)
         frame = frame.sort_values("psi", ascending=False, kind="stable").reset_index(drop=True)
         shown = (
@@ -157,15 +197,7 @@ def monitoring(ctx: ReportContext) -> Section:
         counts = frame["status"].value_counts()
         shifts = _shifts(ctx, frame)
         section.add(
-            para(
-                t(
-                    "monitoring.populations",
-                    ref_rows=t.integer(len(populations.reference)),
-                    ref_dates=", ".join(t.date(d) for d in populations.reference_dates),
-                    rows=t.integer(len(populations.latest)),
-                    as_of=t.date(populations.as_of),
-                )
-            ),
+            para(_populations_text(ctx)),
             para(
                 t(
                     "monitoring.summary",

@@ -6,9 +6,11 @@ code as training and scoring (:func:`risk.build_features`, :func:`risk.scoring.s
 
 - the **latest population**: every tenancy present on the first day of the month after
   the last ledger posting, scored and ranked as ``risk score`` would;
-- the **reference population**: the training window rebuilt from the bundle's recorded
-  configuration and cut-off, sampled at a few evenly spread as-of dates (features of
-  every date would cost as much as training);
+- the **reference population**: the profile of the training rows the bundle carries
+  (``reference.json``, fitted when the model was trained) when it has one and
+  :mod:`risk.monitoring` can read it; otherwise (an older bundle) the training window
+  rebuilt from the bundle's recorded configuration and cut-off, sampled at a few evenly
+  spread as-of dates (features of every date would cost as much as training);
 - the **new labels**: as-of dates after the cut-off whose horizon is over in the data,
   scored by the model, for the performance once labels arrive.
 """
@@ -17,6 +19,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -29,6 +32,9 @@ from risk.labels import LABELS, build_labels, observed_until
 from risk.portfolio import Portfolio
 from risk.scoring import score_features
 from risk.timeline import add_months, month_start
+
+if TYPE_CHECKING:
+    from risk.monitoring import ReferenceProfile
 
 #: As-of dates sampled from the training window for the reference population.
 REFERENCE_DATES = 6
@@ -53,14 +59,18 @@ class Populations:
         The training window rebuilt from the bundle's configuration, or None when it
         cannot be rebuilt from these data.
     reference, reference_scores
-        Features and calibrated probabilities of the sampled training dates.
+        Features and calibrated probabilities of the sampled training dates; empty when
+        ``profile`` is given.
     reference_dates
-        The sampled dates.
+        The sampled dates; empty when ``profile`` is given.
     new_labels
         Eligible rows after the cut-off with a complete label: ``as_of``, ``label``,
         ``probability``; possibly empty.
     next_label
         The first as-of date after the cut-off and the day its label will be complete.
+    profile
+        The bundle's stored reference profile of the training rows, or None when the
+        bundle has none (the reference is then rebuilt from the data).
     """
 
     as_of: pd.Timestamp
@@ -73,6 +83,7 @@ class Populations:
     reference_dates: list[pd.Timestamp]
     new_labels: pd.DataFrame
     next_label: tuple[pd.Timestamp, pd.Timestamp]
+    profile: ReferenceProfile | None = None
 
 
 def load_populations(
@@ -114,7 +125,10 @@ def load_populations(
     latest_scores = score_features(latest, bundle, threads=threads)
 
     window = _window(portfolio, manifest)
-    dates = _sample(window.dates if window else (), reference_dates)
+    profile = _stored_profile(bundle)
+    # The stored profile is the training population itself: rebuilding a sample of it
+    # from the data would cost features of several dates and say less.
+    dates = [] if profile is not None else _sample(window.dates if window else (), reference_dates)
     if dates:
         reference = build_features(portfolio, dates, threads=threads)
         reference_scores = bundle.predict_proba(reference, threads=threads)
@@ -140,7 +154,21 @@ def load_populations(
         reference_dates=list(dates),
         new_labels=new_labels,
         next_label=(first_after, add_months(first_after, horizon)),
+        profile=profile,
     )
+
+
+def _stored_profile(bundle: ModelBundle) -> ReferenceProfile | None:
+    """Return the bundle's reference profile when it has one and risk.monitoring imports.
+
+    Without :mod:`risk.monitoring` the profile cannot be compared with anything, so the
+    report falls back on a reference rebuilt from the data and its own PSI.
+    """
+    try:
+        import risk.monitoring  # noqa: F401
+    except ImportError:
+        return None
+    return bundle.reference
 
 
 def _window(portfolio: Portfolio, manifest: dict) -> TrainingWindow | None:
