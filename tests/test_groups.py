@@ -256,6 +256,8 @@ def test_largest_gaps_flags_a_higher_false_positive_rate_as_a_shortfall() -> Non
     assert gaps[["group", "value"]].values.tolist() == [["none", pytest.approx(0.5)]]
     with pytest.raises(ValueError, match="unknown group metric"):
         gr.largest_gaps(table, "accuracy")
+
+
 def test_the_population_recall_is_evaluate_capture_and_shares_its_intervals() -> None:
     rng = np.random.default_rng(2)
     rows = [
@@ -273,8 +275,6 @@ def test_the_population_recall_is_evaluate_capture_and_shares_its_intervals() ->
     )
 
 
-
-
 def test_group_point_values_agree_with_fairlearn_metricframe() -> None:
     # fairlearn's MetricFrame is the reference implementation of per-group metrics; ours
     # is vectorised for 600,000-row test sets (MetricFrame took 200 s there without
@@ -284,8 +284,14 @@ def test_group_point_values_agree_with_fairlearn_metricframe() -> None:
 
     rng = np.random.default_rng(5)
     rows = [
-        (f"t{i:04d}", JAN, int(rng.random() < 0.15), float(rng.random()),
-         ("none", "visale", "fsl")[i % 3], 1.0)
+        (
+            f"t{i:04d}",
+            JAN,
+            int(rng.random() < 0.15),
+            float(rng.random()),
+            ("none", "visale", "fsl")[i % 3],
+            1.0,
+        )
         for i in range(3_000)
     ]
     predictions, features = frames(rows)
