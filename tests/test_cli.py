@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pandas as pd
+import pytest
 from typer.testing import CliRunner
 
 from risk.catalogue import FEATURES
@@ -191,3 +192,18 @@ def test_simulate_refuses_an_unknown_profile_without_a_traceback(tmp_path: Path)
     assert result.exit_code == 2
     assert "foo" in result.output
     assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize(
+    "module", ["risk.cli", "risk.cli_models", "risk.cli_monitor", "risk.cli_report", "risk.demo"]
+)
+def test_every_command_module_can_be_imported_first(module: str) -> None:
+    # A notebook imports risk.cli_models before anything else; the command modules must
+    # not depend on the order in which they are first imported.
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-c", f"import {module}"], capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stderr

@@ -9,12 +9,19 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
+
+from risk.cli_common import (
+    DataDir,
+    MappingOpt,
+    _check_dates,
+    _check_optional_date,
+    _read,
+    console,
+    err_console,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
-
-    from risk.portfolio import Portfolio
 
 app = typer.Typer(
     name="risk",
@@ -26,36 +33,6 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_show_locals=False,
 )
-console = Console()
-err_console = Console(stderr=True)
-
-DataDir = Annotated[
-    Path,
-    typer.Argument(help="Folder with one file per contract table (CSV or Parquet)."),
-]
-MappingOpt = Annotated[
-    Path | None,
-    typer.Option("--mapping", help="YAML column mapping from the export to the contract."),
-]
-
-
-def _check_dates(values: list[str]) -> list[str]:
-    """Refuse a date that is not a calendar date, naming it."""
-    import pandas as pd
-
-    for value in values:
-        try:
-            pd.Timestamp(value)
-        except ValueError:
-            raise typer.BadParameter(f"{value!r} is not a date (YYYY-MM-DD)") from None
-    return values
-
-
-def _check_optional_date(value: str | None) -> str | None:
-    """Refuse an optional date that is not a calendar date, naming it."""
-    return None if value is None else _check_dates([value])[0]
-
-
 AsOfOpt = Annotated[
     list[str],
     typer.Option(
@@ -71,18 +48,6 @@ def _write_frame(frame: pd.DataFrame, out: Path) -> None:
         frame.to_csv(out, index=False, date_format="%Y-%m-%d")
     else:
         frame.to_parquet(out, index=False)
-
-
-def _read(data_dir: Path, mapping: Path | None) -> Portfolio:
-    """Read and validate a portfolio, or print every problem and exit 1."""
-    from risk.ingestion import ContractViolation, read_portfolio
-
-    try:
-        return read_portfolio(data_dir, mapping=mapping)
-    except ContractViolation as violation:
-        for line in violation.report.render():
-            err_console.print(line, markup=False, highlight=False)
-        raise typer.Exit(code=1) from None
 
 
 @app.command()

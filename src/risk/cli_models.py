@@ -15,13 +15,19 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
-from risk.cli import (
+from risk.cli import app
+from risk.cli_common import (
+    DEFAULT_MODEL,
+    ConfigOpt,
     DataDir,
     MappingOpt,
+    ModelOpt,
     _check_dates,
     _check_optional_date,
+    _config,
+    _fail,
     _read,
-    app,
+    _registry,
     console,
     err_console,
 )
@@ -29,45 +35,11 @@ from risk.cli import (
 if TYPE_CHECKING:
     import pandas as pd
 
-    from risk.config import TrainConfig
     from risk.registry import Registry
     from risk.training import TrainingResult
 
-ConfigOpt = Annotated[
-    Path | None,
-    typer.Option("--config", help="Training configuration YAML (see configs/train.yaml)."),
-]
-ModelOpt = Annotated[
-    str,
-    typer.Option(
-        "--model", help="Registry URI (models:/arrears-risk@champion) or a bundle folder."
-    ),
-]
-DEFAULT_MODEL = "models:/arrears-risk@champion"
 #: Metrics shown in the summary table, in order, when present, with their short headers.
 SUMMARY_METRICS = {"roc_auc": "ROC AUC", "pr_auc": "PR AUC", "brier": "Brier", "ece": "ECE"}
-
-
-def _config(path: Path | None, **overrides: object) -> TrainConfig:
-    from risk.config import load_config
-
-    try:
-        return load_config(path, **overrides)
-    except ValueError as error:
-        err_console.print(str(error), markup=False, highlight=False, soft_wrap=True)
-        raise typer.Exit(code=2) from None
-
-
-def _registry(config: TrainConfig) -> Registry:
-    from risk.registry import Registry
-
-    tracking = config.tracking
-    return Registry(tracking.root, tracking_uri=tracking.uri, experiment=tracking.experiment)
-
-
-def _fail(error: Exception) -> typer.Exit:
-    err_console.print(str(error), markup=False, highlight=False, soft_wrap=True)
-    return typer.Exit(code=1)
 
 
 def summary_table(result: TrainingResult) -> Table:
@@ -84,9 +56,10 @@ def summary_table(result: TrainingResult) -> Table:
         values = rows.set_index("metric")
         cells = []
         for metric in metrics:
-            if metric not in values.index or values.loc[metric, "value"] != values.loc[
-                metric, "value"
-            ]:
+            if (
+                metric not in values.index
+                or values.loc[metric, "value"] != values.loc[metric, "value"]
+            ):
                 cells.append("—")
                 continue
             row = values.loc[metric]

@@ -28,8 +28,21 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
-from risk.cli import DataDir, MappingOpt, _check_optional_date, _read, app, console, err_console
-from risk.cli_models import DEFAULT_MODEL, ConfigOpt, ModelOpt, _config, _fail, _registry
+from risk.cli import app
+from risk.cli_common import (
+    DEFAULT_MODEL,
+    ConfigOpt,
+    DataDir,
+    MappingOpt,
+    ModelOpt,
+    _check_optional_date,
+    _config,
+    _fail,
+    _read,
+    _registry,
+    console,
+    err_console,
+)
 
 if TYPE_CHECKING:
     import pandas as pd

@@ -12,8 +12,17 @@ from typing import Annotated
 
 import typer
 
-from risk.cli import MappingOpt, app, console, err_console
-from risk.cli_models import DEFAULT_MODEL, ConfigOpt, _config, _fail, _registry
+from risk.cli import app
+from risk.cli_common import (
+    DEFAULT_MODEL,
+    ConfigOpt,
+    MappingOpt,
+    _config,
+    _fail,
+    _registry,
+    console,
+    err_console,
+)
 
 ModelOpt = Annotated[
     str,
