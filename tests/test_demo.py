@@ -46,6 +46,8 @@ def test_demo_trains_registers_promotes_and_prints_the_worklist(tmp_path: Path) 
     assert result.version == 1 and result.promoted
     assert "version 1 is now champion" in text
     assert "Worklist as of" in text and "contact first" in text
+    assert result.report is not None and result.report.is_file()
+    assert "10. Report" in text
     oracle = {"lightgbm", "todays_practice", "scorecard", "oracle"}
     assert set(result.training.evaluation["model"]) == oracle
     assert (tmp_path / "mlruns" / "mlflow.db").is_file()

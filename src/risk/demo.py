@@ -3,14 +3,15 @@
 It walks the chain a data team follows with its own export, on a simulated portfolio:
 write the tables, read them back through the contract's validation, build the
 point-in-time features and the default label, train and backtest a model beside today's
-practice, register it, promote it if it passes the gates, and print the worklist of the
-households to contact first.
+practice, register it, promote it if it passes the gates, print the worklist of the
+households to contact first with their reasons, and write the auditors' report.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 from rich.console import Console
@@ -26,6 +27,9 @@ from risk.portfolio import Portfolio
 from risk.simulation import simulate
 from risk.timeline import add_months, month_start
 from risk.training import TrainingResult
+
+if TYPE_CHECKING:
+    from risk.registry import Registry
 
 #: Simulated period of the default run: two years before the 2021 APL reform to the end
 #: of the ALFI study's last figures.
@@ -52,6 +56,7 @@ class DemoResult:
     version: int | None = None
     promoted: bool = False
     scores: pd.DataFrame | None = None
+    report: Path | None = None
 
 
 def _summary_dates(end: str) -> list[pd.Timestamp]:
@@ -178,7 +183,7 @@ def _train_and_score(
 
     bundle = ModelBundle.load(registry.resolve(model_uri))
     as_of = result.window.cutoff
-    scores = score_portfolio(portfolio, as_of, bundle)
+    scores = score_portfolio(portfolio, as_of, bundle, reasons=True)
     console.print(f"[bold]9. Worklist[/] from {model_uri}")
     console.print(worklist_table(worklist(scores, CAPACITY).head(20), f"{as_of:%Y-%m-%d}"))
     eligible = int(scores["eligible"].sum())
@@ -187,6 +192,7 @@ def _train_and_score(
         f"{CAPACITY} of them ({len(worklist(scores, CAPACITY)):,}) make this month's list "
         "(20 shown). Full scores: `risk score` writes them all."
     )
+    report = _report(registry, model_uri, data_dir, console, config.model.threads)
     return DemoResult(
         data_dir=data_dir,
         features=features,
@@ -195,7 +201,32 @@ def _train_and_score(
         version=version,
         promoted=decision.passed,
         scores=scores,
+        report=report,
     )
+
+
+def _report(
+    registry: Registry, model_uri: str, data_dir: Path, console: Console, threads: int
+) -> Path:
+    """Write the auditors' report (step 10), and its PDF when Chromium is installed."""
+    from risk.report import PdfError, build_report, find_chromium, print_pdf
+
+    out = Path(registry.root).parent / "reports" / "champion.html"
+    with console.status("Writing the auditors' report…"):
+        built = build_report(registry, model_uri, data_dir=data_dir, lang="fr", threads=threads)
+        html = built.write(out)
+    console.print(f"[bold]10. Report[/] for auditors (French): {html}")
+    if find_chromium() is None:
+        console.print(
+            "   no PDF: Chromium is not installed (apt-get install chromium); "
+            "`risk report` prints it once it is"
+        )
+        return html
+    try:
+        console.print(f"   PDF: {print_pdf(html, html.with_suffix('.pdf'))}")
+    except PdfError as error:
+        console.print(f"   no PDF: {error}", markup=False, highlight=False)
+    return html
 
 
 def _label_table(labels: pd.DataFrame) -> Table:
