@@ -73,3 +73,18 @@ def test_a_malformed_map_is_refused() -> None:
         Calibrator.from_dict({"method": "isotonic", "x": [1.0, 0.0], "y": [0.1, 0.2]})
     with pytest.raises(ValueError, match=BAD_MAP.split(":")[0]):
         Calibrator.from_dict({"method": "sigmoid", "a": "1"})
+
+
+def test_a_sigmoid_that_would_reverse_the_ranking_falls_back_to_isotonic() -> None:
+    raw, y = overconfident()
+    calibrator = Calibrator("sigmoid").fit(-raw, y)  # risk falls as this score rises
+    assert calibrator.method_ == calibrator.map_["method"] == "isotonic"
+    p = calibrator.transform(np.sort(-raw))
+    assert (np.diff(p) >= 0).all()
+
+
+def test_a_stored_map_with_a_reversed_or_infinite_slope_is_refused() -> None:
+    with pytest.raises(ValueError, match="slope"):
+        Calibrator.from_dict({"method": "sigmoid", "a": -1.0, "b": 0.0})
+    with pytest.raises(ValueError, match="finite"):
+        Calibrator.from_dict({"method": "isotonic", "x": [0.0, float("nan")], "y": [0.1, 0.2]})

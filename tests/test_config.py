@@ -63,3 +63,10 @@ def test_the_logged_yaml_reads_back_as_the_same_configuration(tmp_path: Path) ->
     path = tmp_path / "logged.yaml"
     path.write_text(config_yaml(config))
     assert load_config(path) == config
+
+
+def test_a_gate_capacity_that_training_does_not_measure_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "train.yaml"
+    path.write_text("evaluation:\n  capacities: [150]\npromotion:\n  capacity: '5%'\n")
+    with pytest.raises(ValueError, match="promotion.capacity '5%' is not among"):
+        load_config(path)

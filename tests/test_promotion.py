@@ -168,18 +168,23 @@ def test_a_group_without_positives_is_not_judged():
     assert "undefined" in result.message
 
 
+def test_a_small_group_gone_from_the_challenger_does_not_gate():
+    champion = groups(RECALLS).copy()
+    champion.loc[champion["group"] == "18-29", "positives"] = 3
+    challenger = groups({k: v for k, v in RECALLS.items() if k[1] != "18-29"})
+    decision = check_gates(evaluation(CHAMPION), challenger, evaluation(CHAMPION), champion)
+    result = gate(decision, pr.GATE_GROUP_RECALL, "age_band=18-29")
+    assert result.passed and "gone from the challenger's table" in result.message
+
+
 def test_a_group_with_too_few_future_arrears_is_shown_but_does_not_gate():
-    few = groups({("age_band", "18-29"): 0.2, ("guarantee_type", "none"): 0.7}).assign(
-        positives=12
-    )
+    few = groups({("age_band", "18-29"): 0.2, ("guarantee_type", "none"): 0.7}).assign(positives=12)
     decision = check_gates(evaluation(CHAMPION), few, evaluation(CHAMPION), groups(RECALLS))
     result = gate(decision, pr.GATE_GROUP_RECALL, "age_band=18-29")
     assert result.passed
     assert "12 future arrears, fewer than the 30 needed to judge" in result.message
     strict = PromotionGates(min_group_positives=10)
-    decision = check_gates(
-        evaluation(CHAMPION), few, evaluation(CHAMPION), groups(RECALLS), strict
-    )
+    decision = check_gates(evaluation(CHAMPION), few, evaluation(CHAMPION), groups(RECALLS), strict)
     assert not gate(decision, pr.GATE_GROUP_RECALL, "age_band=18-29").passed
 
 

@@ -64,13 +64,15 @@ def trained(tmp_path_factory: pytest.TempPathFactory, empty_database: Path) -> R
     return registry
 
 
-def make_bundle(folder: Path, name: str = "lgbm-2024-06") -> Path:
+def make_bundle(folder: Path, name: str = "lgbm-2024-06", label: str = "first_arrears") -> Path:
     folder.mkdir(parents=True)
     manifest = {
         "model_name": name,
         "feature_names": ["rent_to_income", "months_since_entry"],
         "metrics": {"roc_auc": 0.8},
         "train_until": "2024-06-01",
+        "label": label,
+        "horizon_months": 3,
     }
     (folder / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
     (folder / "model.txt").write_text("tree\nversion=v4\n", encoding="utf-8")
@@ -100,7 +102,9 @@ def group_table(recall: float = 0.7) -> pd.DataFrame:
     return frame.assign(low=recall - 0.1, high=recall + 0.1, rows=100, positives=10)
 
 
-def train(registry: Registry, tmp_path: Path, tag: str = "a", **kwargs) -> rg.LoggedTraining:
+def train(
+    registry: Registry, tmp_path: Path, tag: str = "a", label: str = "first_arrears", **kwargs
+) -> rg.LoggedTraining:
     arguments = {
         "evaluation": evaluation_table(),
         "groups": group_table(),
@@ -109,7 +113,8 @@ def train(registry: Registry, tmp_path: Path, tag: str = "a", **kwargs) -> rg.Lo
         "code_version": "abc123",
         **kwargs,
     }
-    return registry.log_training(make_bundle(tmp_path / f"bundle-{tag}"), **arguments)
+    bundle = make_bundle(tmp_path / f"bundle-{tag}", label=label)
+    return registry.log_training(bundle, **arguments)
 
 
 # --- recording a training run -------------------------------------------------------------
@@ -203,6 +208,27 @@ def test_resolve_reuses_a_downloaded_version(trained):
     folder = trained.resolve(f"models:/{MODEL_NAME}/1")
     (folder / "marker").touch()
     assert (trained.resolve(f"models:/{MODEL_NAME}/1") / "marker").exists()
+
+
+def test_a_cached_bundle_that_differs_from_the_registered_manifest_is_fetched_again(
+    registry, tmp_path
+):
+    train(registry, tmp_path, "a")
+    folder = registry.resolve(f"models:/{MODEL_NAME}/1")
+    registered = (folder / "manifest.json").read_bytes()
+    (folder / "manifest.json").write_text('{"model_name": "someone else"}', encoding="utf-8")
+    again = registry.resolve(f"models:/{MODEL_NAME}/1")
+    assert (again / "manifest.json").read_bytes() == registered
+
+
+def test_a_version_whose_stored_manifest_was_altered_is_refused(registry, tmp_path):
+    logged = train(registry, tmp_path, "a")
+    store = Path(registry.artifact_location.removeprefix("file://"))
+    stored = next(store.rglob(f"{logged.run_id}/artifacts/bundle/manifest.json"))
+    stored.write_text('{"model_name": "tampered"}', encoding="utf-8")
+    with pytest.raises(rg.RegistryError) as error:
+        registry.resolve(f"models:/{MODEL_NAME}/1")
+    assert error.value.code == rg.MANIFEST_MISMATCH
 
 
 def test_resolve_returns_a_bundle_folder_as_is(registry, tmp_path):
@@ -301,6 +327,19 @@ def test_the_registered_challenger_is_gated_against_the_champion(registry, tmp_p
     train(registry, tmp_path, "b", evaluation=evaluation_table(capture=0.5))
     decision = check_registered(registry, PromotionGates())
     assert [r.name for r in decision.failures] == ["capture"]
+
+
+def test_a_challenger_predicting_another_label_cannot_be_gated_against_the_champion(
+    registry, tmp_path
+):
+    from risk.promotion import LABEL_MISMATCH, PromotionError
+
+    train(registry, tmp_path, "a")
+    registry.promote(1)
+    train(registry, tmp_path, "b", label="decree_2027")
+    with pytest.raises(PromotionError) as error:
+        check_registered(registry, PromotionGates())
+    assert error.value.code == LABEL_MISMATCH
 
 
 # --- helpers --------------------------------------------------------------------------------

@@ -32,6 +32,8 @@ from risk.catalogue import feature_names, get_feature
 
 #: LogemLoiret's watch covers the first 6 months after entry (seeds/002, DOMAIN.md).
 NEW_ENTRANT_MONTHS = 6.0
+#: Cents owed above which today's list no longer tells households apart (10 million EUR).
+MAX_OWED_CENTS = 1e9
 #: Label of the bin of missing values, and of the scorecard's intercept row.
 MISSING_BIN = "missing"
 INTERCEPT = "(intercept)"
@@ -196,25 +198,28 @@ class TodaysPractice(_Baseline):
         return table[codes + 1, flag]
 
     def rank_score(self, features: pd.DataFrame) -> np.ndarray:
-        """Return each row's place in today's list, as a score (higher: call first).
+        """Return each row's place in today's list as a score (higher: call first).
 
-        Scores are distinct: ``n`` for the first household of the list, ``n - 1`` for
-        the second, down to 1, where ``n`` is the number of rows passed. They order
-        only the rows of one call (float64, shape ``(n,)``).
+        The score encodes the rule's keys in one exact float: cents owed, then the
+        new-without-guarantee flag, then months owed (to the thousandth), unknown values
+        last. It depends on the row only, so scores of rows scored in different calls
+        (the backtest's folds) still order correctly; rows with equal keys tie, and the
+        list breaks those ties by ``tenancy_id`` ascending, as
+        :func:`risk.bootstrap.rank_predictions` and :func:`list_order` do.
         """
         _require(features, self.COLUMNS)
-        n = len(features)
-        owed_cents = np.round(_owed(features) * 100.0)
-        months = np.clip(_floats(features["balance_months"]), 0.0, None)
-        flag = new_without_guarantee(features)
+        owed_cents = np.clip(np.round(_owed(features) * 100.0), 0.0, MAX_OWED_CENTS)
+        months = np.clip(np.round(_floats(features["balance_months"]) * 1000.0), 0.0, 999_999.0)
+        flag = new_without_guarantee(features).astype(np.float64)
+        # Exact in float64: at most 1e9 * 2e6 + 2e6 < 2**53.
+        score = owed_cents * 2e6 + flag * 1e6 + np.nan_to_num(months, nan=0.0)
+        return np.where(np.isnan(owed_cents), -1.0, score)
+
+    def list_order(self, features: pd.DataFrame) -> np.ndarray:
+        """Return the row positions in today's list order (first to call first)."""
+        score = self.rank_score(features)
         tenancy, _ = pd.factorize(features["tenancy_id"].astype(str), sort=True)
-        # np.lexsort sorts ascending on the last key first; negating gives "highest
-        # first", and NaN turned into +inf puts unknown values last.
-        owed_key, months_key = (np.nan_to_num(-v, nan=np.inf) for v in (owed_cents, months))
-        order = np.lexsort((tenancy, months_key, ~flag, owed_key))
-        score = np.empty(n, dtype=np.float64)
-        score[order] = np.arange(n, 0, -1, dtype=np.float64)
-        return score
+        return np.lexsort((tenancy, -score))
 
     def to_dict(self) -> dict[str, Any]:
         """Describe the rule and its observed rates as JSON-able values."""

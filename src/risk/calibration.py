@@ -89,8 +89,9 @@ class Calibrator:
             method: Method = min(METHODS, key=lambda m: (self.choice_[m], METHODS.index(m)))
         else:
             method = self.method  # type: ignore[assignment]
-        self.method_: Method = method
         self.map_: dict[str, Any] = _fit_map(method, raw_score, y)
+        # A sigmoid with a reversed slope falls back to isotonic: say what was fitted.
+        self.method_: Method = self.map_["method"]
         return self
 
     def _held_out_brier(
@@ -111,8 +112,9 @@ class Calibrator:
                 if np.unique(y[fit_rows]).size < 2 or not (~fit_rows).any():
                     squared = np.inf
                     break
-                probability = _apply_map(_fit_map(method, raw_score[fit_rows], y[fit_rows]),
-                                         raw_score[~fit_rows])
+                probability = _apply_map(
+                    _fit_map(method, raw_score[fit_rows], y[fit_rows]), raw_score[~fit_rows]
+                )
                 squared += float(((probability - y[~fit_rows]) ** 2).sum())
             scores[method] = squared / len(y)
         return scores
@@ -135,12 +137,17 @@ class Calibrator:
             x, p = data.get("x"), data.get("y")
             if not isinstance(x, list) or not isinstance(p, list) or len(x) != len(p) or not x:
                 raise ValueError(BAD_MAP.format(reason="isotonic thresholds x and y"))
-            if np.any(np.diff(np.asarray(x, dtype=float)) < 0):
+            xs, ps = np.asarray(x, dtype=float), np.asarray(p, dtype=float)
+            if not (np.isfinite(xs).all() and np.isfinite(ps).all()):
+                raise ValueError(BAD_MAP.format(reason="isotonic thresholds must be finite"))
+            if np.any(np.diff(xs) < 0) or np.any(np.diff(ps) < 0):
                 raise ValueError(BAD_MAP.format(reason="isotonic thresholds not sorted"))
             mapping: dict[str, Any] = {"method": method, "x": x, "y": p}
         else:
             if not all(isinstance(data.get(k), int | float) for k in ("a", "b")):
                 raise ValueError(BAD_MAP.format(reason="sigmoid coefficients a and b"))
+            if not (np.isfinite(data["a"]) and np.isfinite(data["b"]) and data["a"] > 0):
+                raise ValueError(BAD_MAP.format(reason="sigmoid slope must be finite and > 0"))
             mapping = {"method": method, "a": float(data["a"]), "b": float(data["b"])}
         calibrator = cls(method=method)
         calibrator.method_ = method
@@ -159,6 +166,10 @@ def _fit_map(method: Method, raw_score: np.ndarray, y: np.ndarray) -> dict[str, 
         }
     # Platt scaling on the log-odds; a large C leaves the two coefficients unpenalised.
     logistic = LogisticRegression(C=1e6, max_iter=1000).fit(raw_score.reshape(-1, 1), y)
+    if logistic.coef_[0, 0] <= 0:
+        # A slice where risk falls as the score rises would reverse the ranking the
+        # backtest measured; the isotonic map cannot (it never decreases).
+        return _fit_map("isotonic", raw_score, y)
     return {
         "method": "sigmoid",
         "a": float(logistic.coef_[0, 0]),

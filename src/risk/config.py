@@ -14,7 +14,14 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from risk.labels import DEFAULT_HORIZON_MONTHS, LABELS
 from risk.metrics import parse_capacity
@@ -132,6 +139,19 @@ class TrainConfig(_Section):
     evaluation: EvaluationConfig = EvaluationConfig()
     tracking: TrackingConfig = TrackingConfig()
     promotion: PromotionGates = PromotionGates()
+
+    @model_validator(mode="after")
+    def _gate_capacity_is_evaluated(self) -> TrainConfig:
+        # The gate compares capture at this capacity: training must measure it, or
+        # promotion would fail long after training, on a missing metric.
+        evaluated = {parse_capacity(c).label for c in self.evaluation.capacities}
+        gate = parse_capacity(self.promotion.capacity).label
+        if gate not in evaluated:
+            raise ValueError(
+                f"promotion.capacity {self.promotion.capacity!r} is not among "
+                f"evaluation.capacities {sorted(evaluated)}"
+            )
+        return self
 
 
 def load_config(path: str | Path | None = None, **overrides: Any) -> TrainConfig:

@@ -71,6 +71,10 @@ def pooled_metrics(evaluation: pd.DataFrame, model: str = "lightgbm") -> dict[st
     return {str(m): float(v) for m, v in zip(rows["metric"], rows["value"], strict=True)}
 
 
+#: Error code: challenger and champion predict different labels or horizons.
+LABEL_MISMATCH = "promotion_label_mismatch"
+
+
 class PromotionError(ValueError):
     """Evaluation tables that cannot be compared.
 
@@ -288,7 +292,7 @@ def check_registered(
     gates, model
         As for :func:`check_gates`.
     """
-    from risk.registry import CHALLENGER, CHAMPION, NO_SUCH_ALIAS, RegistryError
+    from risk.registry import CHALLENGER, CHAMPION, NO_SUCH_ALIAS, TAG_LABEL, RegistryError
 
     challenger_eval, challenger_groups = registry.evaluation(CHALLENGER)
     try:
@@ -297,6 +301,15 @@ def check_registered(
         if error.code != NO_SUCH_ALIAS:
             raise
         return check_gates(challenger_eval, challenger_groups, None, None, gates, model)
+    # Capture and Brier depend on what is predicted: models of different labels or
+    # horizons cannot be ranked against each other.
+    predicts = [registry.describe(a).tags.get(TAG_LABEL) for a in (CHALLENGER, CHAMPION)]
+    if None not in predicts and predicts[0] != predicts[1]:
+        raise PromotionError(
+            LABEL_MISMATCH,
+            f"the challenger predicts {predicts[0]} and the champion {predicts[1]}: "
+            "their metrics cannot be compared",
+        )
     return check_gates(
         challenger_eval, challenger_groups, champion_eval, champion_groups, gates, model
     )
@@ -469,6 +482,18 @@ def _group_gates(
                     limit,
                     f"{label}: {cases:.0f} future arrears, fewer than the "
                     f"{min_positives} needed to judge; shown, not gating",
+                    where,
+                )
+            )
+        elif new is None and old_pair is not None and old_pair[1] < min_positives:
+            results.append(
+                _result(
+                    GATE_GROUP_RECALL,
+                    None,
+                    limit,
+                    f"{label}: gone from the challenger's table, and the champion had "
+                    f"{old_pair[1]:.0f} future arrears there, fewer than the {min_positives} "
+                    "needed to judge; not gating",
                     where,
                 )
             )

@@ -23,6 +23,7 @@ Metric names. MLflow refuses ``@`` and ``%`` in metric names in some stores, so
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import logging
 import os
@@ -66,6 +67,11 @@ TAG_CODE_VERSION = "risk.code_version"
 TAG_CATALOGUE_VERSION = "risk.catalogue_version"
 TAG_TRAIN_UNTIL = "risk.train_until"
 TAG_BUNDLE_MODEL = "risk.bundle_model_name"
+#: What the model predicts: label name and horizon, e.g. ``first_arrears/3``.
+TAG_LABEL = "risk.label"
+#: sha256 of the bundle's manifest.json: the manifest hashes every other file, so this
+#: one tag pins the whole bundle a version was registered with.
+TAG_MANIFEST_SHA256 = "risk.manifest_sha256"
 #: Tags set on a version when it becomes champion, so that a promotion can be undone.
 TAG_PREVIOUS_CHAMPION = "risk.previous_champion"
 TAG_PROMOTED_AT = "risk.promoted_at"
@@ -75,6 +81,7 @@ NO_PREVIOUS = "none"
 NO_SUCH_MODEL = "registry_no_such_model"
 NO_SUCH_ALIAS = "registry_no_such_alias"
 NO_SUCH_VERSION = "registry_no_such_version"
+MANIFEST_MISMATCH = "registry_manifest_mismatch"
 BAD_MODEL_URI = "registry_bad_model_uri"
 BAD_ALIAS = "registry_bad_alias"
 NOT_A_FOLDER = "registry_not_a_folder"
@@ -360,8 +367,13 @@ class Registry:
         name = match["name"]
         version = self._version(name, match["alias"] or int(match["version"]))
         target = self.cache_dir / name / str(version.version)
+        expected = (version.tags or {}).get(TAG_MANIFEST_SHA256)
         if (target / MANIFEST_FILE).is_file():
-            return target
+            if _manifest_matches(target, expected):
+                return target
+            # A cache left by another store (a reset database, another server with the
+            # same root) must not stand in for this version: fetch it again.
+            shutil.rmtree(target, ignore_errors=True)
         target.parent.mkdir(parents=True, exist_ok=True)
         # Download beside the target and rename: a reader never sees half a bundle, and
         # two processes resolving at once both end with the same complete folder.
@@ -377,6 +389,12 @@ class Registry:
                     raise
         finally:
             shutil.rmtree(staging, ignore_errors=True)
+        if not _manifest_matches(target, expected):
+            raise RegistryError(
+                MANIFEST_MISMATCH,
+                f"the bundle of {name} version {version.version} does not match the manifest "
+                "it was registered with (sha256 tag): the artifact store was altered",
+            )
         return target
 
     def evaluation(
@@ -534,11 +552,27 @@ def _bundle_folder(bundle: str | Path) -> Path:
     return folder
 
 
+def _manifest_matches(folder: Path, expected: str | None) -> bool:
+    # Versions registered before the tag existed carry none: nothing to compare.
+    if expected is None:
+        return True
+    try:
+        return hashlib.sha256((folder / MANIFEST_FILE).read_bytes()).hexdigest() == expected
+    except OSError:
+        return False
+
+
 def _manifest_tags(bundle: Path) -> dict[str, str]:
     # Copied for people browsing the registry only; verifying the bundle is the loader's job.
     try:
-        manifest = json.loads((bundle / MANIFEST_FILE).read_text(encoding="utf-8"))
-        tags = {TAG_TRAIN_UNTIL: manifest["train_until"], TAG_BUNDLE_MODEL: manifest["model_name"]}
+        raw = (bundle / MANIFEST_FILE).read_bytes()
+        manifest = json.loads(raw.decode("utf-8"))
+        tags = {
+            TAG_TRAIN_UNTIL: manifest["train_until"],
+            TAG_BUNDLE_MODEL: manifest["model_name"],
+            TAG_LABEL: f"{manifest['label']}/{manifest['horizon_months']}",
+            TAG_MANIFEST_SHA256: hashlib.sha256(raw).hexdigest(),
+        }
     except (OSError, ValueError, TypeError, KeyError):
         return {}
     return {key: str(value) for key, value in tags.items() if value is not None}

@@ -56,6 +56,14 @@ ORACLE = "oracle"
 #: Labels the simulator's oracle can roll out.
 ORACLE_LABELS = ("first_arrears", "decree_2027")
 
+#: Error raised when a backtest fold cannot be fitted (e.g. no arrears in its slice).
+FOLD_FAILED = (
+    "backtest fold {number} (origin {origin:%Y-%m-%d}, learning from {first:%Y-%m-%d} to "
+    "{last:%Y-%m-%d}) cannot be fitted: {error}. A small portfolio or a rare label may "
+    "leave a slice without arrears: give more history, more validation_months, or fewer "
+    "test_months"
+)
+
 PREDICTION_COLUMNS = ["model", "tenancy_id", "as_of", "label", "probability", "rank_score"]
 #: Most rows the reference profile is fitted on: deciles and category shares are settled
 #: well before, and scoring every row of a large portfolio would cost minutes.
@@ -194,7 +202,18 @@ def train(
     rows = labelled_rows(features, final_labels)
     predictions = []
     for number, fold in enumerate(folds, start=1):
-        predictions.append(_run_fold(portfolio, features, rows, fold, config, outcomes))
+        try:
+            predictions.append(_run_fold(portfolio, features, rows, fold, config, outcomes))
+        except ValueError as error:
+            raise ValueError(
+                FOLD_FAILED.format(
+                    number=number,
+                    origin=fold.origin,
+                    first=fold.train_dates[0],
+                    last=fold.valid_dates[-1],
+                    error=error,
+                )
+            ) from error
         say(
             f"fold {number}/{len(folds)}: origin {fold.origin:%Y-%m-%d}, "
             f"{len(fold.train_dates)} training months, tests "
@@ -301,14 +320,27 @@ def _run_fold(
     practice = TodaysPractice().fit(learn, learn["label"].to_numpy())
     scorecard = Scorecard(features=config.model.features).fit(learn, learn["label"].to_numpy())
     raw = model.raw_score(test)
+    probability = model.calibrator_.transform(raw)
     scored = {
-        MODEL: (model.calibrator_.transform(raw), raw),
+        MODEL: (probability, pooled_rank_score(probability, raw)),
         PRACTICE: (practice.predict_proba(test), practice.rank_score(test)),
         SCORECARD: (scorecard.predict_proba(test), scorecard.rank_score(test)),
     }
     return pd.concat(
         [_predictions(name, test, p, r) for name, (p, r) in scored.items()], ignore_index=True
     )
+
+
+def pooled_rank_score(probability: np.ndarray, raw_score: np.ndarray) -> np.ndarray:
+    """Order rows by calibrated probability, ties broken by the raw score.
+
+    Test months pooled over the backtest come from different boosters whose raw
+    log-odds are not on one scale; their calibrated probabilities are. Within an
+    isotonic step (many rows, one probability) the raw score decides, as the worklist
+    does (:func:`risk.scoring.contact_rank`); the nudge, below 1e-9, never reorders
+    distinct probabilities.
+    """
+    return probability + 1e-9 / (1.0 + np.exp(-raw_score))
 
 
 def _predictions(
