@@ -50,12 +50,14 @@ def summary_table(result: TrainingResult) -> Table:
     pooled = table[table["month"] == "pooled"]
     at_k = [m for m in pooled["metric"].unique() if m.startswith("capture@")]
     metrics = [m for m in SUMMARY_METRICS if m in set(pooled["metric"])] + at_k
-    headers = [SUMMARY_METRICS.get(m, m.replace("capture", "capt.")) for m in metrics]
-    out = Table("model", *headers, title="Out-of-time, pooled over the test months (95% CI)")
-    for model, rows in pooled.groupby("model", sort=False):
-        values = rows.set_index("metric")
+    models = list(dict.fromkeys(pooled["model"]))
+    # One column per model, one row per metric: fits an 80-column terminal.
+    out = Table("metric", *models, title="Out-of-time, pooled over the test months (95% CI)")
+    by_model = {model: rows.set_index("metric") for model, rows in pooled.groupby("model")}
+    for metric in metrics:
         cells = []
-        for metric in metrics:
+        for model in models:
+            values = by_model[model]
             if (
                 metric not in values.index
                 or values.loc[metric, "value"] != values.loc[metric, "value"]
@@ -63,8 +65,8 @@ def summary_table(result: TrainingResult) -> Table:
                 cells.append("—")
                 continue
             row = values.loc[metric]
-            cells.append(f"{row['value']:.3f}\n{row['low']:.3f}-{row['high']:.3f}")
-        out.add_row(str(model), *cells)
+            cells.append(f"{row['value']:.3f}\n{row['low']:.3f}–{row['high']:.3f}")
+        out.add_row(SUMMARY_METRICS.get(metric, metric), *cells)
     model_auc = result.pooled(MODEL).get("roc_auc")
     oracle = result.pooled(ORACLE) if ORACLE in set(pooled["model"]) else {}
     if oracle and model_auc is not None:
