@@ -13,23 +13,20 @@ The store is MLflow 3 on a SQLite database, ``sqlite:///<root>/mlflow.db``, with
 artifacts under ``<root>/mlartifacts``; MLflow's plain file store is not supported by
 MLflow 3. MLflow is imported only when a registry method runs, so ``import risk`` stays
 fast. Problems raise :class:`RegistryError` whose ``code`` is one of the constants
-below.
+below or of :mod:`risk.tracking`.
 
-Metric names. MLflow refuses ``@`` and ``%`` in metric names in some stores, so
-:func:`metric_key` spells them out: ``capture@5%`` is logged as ``capture_at_5pct``,
-``capture@150`` as ``capture_at_150``. The evaluation tables keep the original names.
+What a run records (artifact folders, tags, metric names, the checks made before
+recording) is :mod:`risk.tracking`; its names are importable from here too.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import json
 import logging
 import os
 import re
 import shutil
-import subprocess
 import tempfile
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
@@ -39,6 +36,40 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from risk.promotion import EVALUATION_COLUMNS, GROUP_COLUMNS, pooled_metrics
+from risk.tracking import BAD_METRIC as BAD_METRIC
+from risk.tracking import BAD_TABLE as BAD_TABLE
+from risk.tracking import (
+    BUNDLE_PATH,
+    CONFIG_PATH,
+    EVALUATION_FILE,
+    EVALUATION_PATH,
+    FIGURES_PATH,
+    GROUPS_FILE,
+    MANIFEST_FILE,
+    MISSING_FILE,
+    NOT_A_FOLDER,
+    TAG_MANIFEST_SHA256,
+    LoggedTraining,
+    RegistryError,
+    _bundle_folder,
+    _check_table,
+    _flat_params,
+    _log_batch,
+    _log_tables,
+    _metric_keys,
+    _version_tags,
+    current_code_version,
+)
+from risk.tracking import NO_MANIFEST as NO_MANIFEST
+from risk.tracking import PARAMS_NOT_FLAT as PARAMS_NOT_FLAT
+from risk.tracking import PREDICTIONS_FILE as PREDICTIONS_FILE
+from risk.tracking import TAG_BUNDLE_MODEL as TAG_BUNDLE_MODEL
+from risk.tracking import TAG_CATALOGUE_VERSION as TAG_CATALOGUE_VERSION
+from risk.tracking import TAG_CODE_VERSION as TAG_CODE_VERSION
+from risk.tracking import TAG_DATA_FINGERPRINT as TAG_DATA_FINGERPRINT
+from risk.tracking import TAG_LABEL as TAG_LABEL
+from risk.tracking import TAG_TRAIN_UNTIL as TAG_TRAIN_UNTIL
+from risk.tracking import metric_key as metric_key
 
 if TYPE_CHECKING:
     from mlflow import MlflowClient
@@ -50,68 +81,22 @@ CHALLENGER = "challenger"
 DEFAULT_ROOT = Path("mlruns")
 DEFAULT_EXPERIMENT = "arrears-risk"
 
-#: Artifact folders of a training run.
-BUNDLE_PATH = "bundle"
-EVALUATION_PATH = "evaluation"
-FIGURES_PATH = "figures"
-CONFIG_PATH = "config"
-EVALUATION_FILE = "evaluation.parquet"
-#: The out-of-time predictions of every model, when logged.
-PREDICTIONS_FILE = "predictions.parquet"
-GROUPS_FILE = "groups.parquet"
-MANIFEST_FILE = "manifest.json"
-
-#: Tags of a run and of its model version.
-TAG_DATA_FINGERPRINT = "risk.data_fingerprint"
-TAG_CODE_VERSION = "risk.code_version"
-TAG_CATALOGUE_VERSION = "risk.catalogue_version"
-TAG_TRAIN_UNTIL = "risk.train_until"
-TAG_BUNDLE_MODEL = "risk.bundle_model_name"
-#: What the model predicts: label name and horizon, e.g. ``first_arrears/3``.
-TAG_LABEL = "risk.label"
-#: sha256 of the bundle's manifest.json: the manifest hashes every other file, so this
-#: one tag pins the whole bundle a version was registered with.
-TAG_MANIFEST_SHA256 = "risk.manifest_sha256"
 #: Tags set on a version when it becomes champion, so that a promotion can be undone.
 TAG_PREVIOUS_CHAMPION = "risk.previous_champion"
 TAG_PROMOTED_AT = "risk.promoted_at"
 NO_PREVIOUS = "none"
 
-# Error codes of RegistryError.
+# Error codes of RegistryError raised by looking a model up; those of the checks of what a
+# run records are in risk.tracking.
 NO_SUCH_MODEL = "registry_no_such_model"
 NO_SUCH_ALIAS = "registry_no_such_alias"
 NO_SUCH_VERSION = "registry_no_such_version"
 MANIFEST_MISMATCH = "registry_manifest_mismatch"
 BAD_MODEL_URI = "registry_bad_model_uri"
 BAD_ALIAS = "registry_bad_alias"
-NOT_A_FOLDER = "registry_not_a_folder"
-NO_MANIFEST = "registry_bundle_without_manifest"
-MISSING_FILE = "registry_missing_file"
-PARAMS_NOT_FLAT = "registry_params_not_flat"
-BAD_METRIC = "registry_bad_metric"
-BAD_TABLE = "registry_bad_table"
 NO_EVALUATION = "registry_no_evaluation"
 
 _MODEL_URI = re.compile(r"^models:/(?P<name>[^/@]+)(?:@(?P<alias>[^/@]+)|/(?P<version>\d+))$")
-# What MLflow accepts in a metric name in every store; anything else becomes "_".
-_METRIC_UNSAFE = re.compile(r"[^A-Za-z0-9_\-. :/]")
-
-
-class RegistryError(ValueError):
-    """A registry request that cannot be served; ``code`` is one of this module's constants."""
-
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(f"{code}: {message}")
-        self.code = code
-
-
-@dataclass(frozen=True)
-class LoggedTraining:
-    """What :meth:`Registry.log_training` recorded: the run and the new model version."""
-
-    run_id: str
-    version: int
-    model_uri: str
 
 
 @dataclass(frozen=True)
@@ -136,33 +121,6 @@ class ModelDescription:
     def to_dict(self) -> dict[str, Any]:
         """Return the fields ready for JSON (the creation time in ISO 8601)."""
         return {**asdict(self), "aliases": list(self.aliases), "created": self.created.isoformat()}
-
-
-def metric_key(name: str) -> str:
-    """Spell out an evaluation metric's name for MLflow: ``capture@5%`` -> ``capture_at_5pct``."""
-    return _METRIC_UNSAFE.sub("_", name.replace("@", "_at_").replace("%", "pct"))
-
-
-def current_code_version() -> str:
-    """Identify the code: its git commit (``+dirty`` if edited), else the package version."""
-    here = Path(__file__).resolve().parent
-    try:
-        commit = subprocess.run(
-            ["git", "rev-parse", "HEAD"], cwd=here, capture_output=True, text=True, timeout=5
-        )
-        if commit.returncode == 0 and commit.stdout.strip():
-            dirty = subprocess.run(
-                ["git", "diff", "--quiet", "HEAD", "--", "."], cwd=here, timeout=5
-            ).returncode
-            return commit.stdout.strip() + ("+dirty" if dirty == 1 else "")
-    except (OSError, subprocess.SubprocessError):
-        pass  # no git on this machine: an installed package is identified by its version
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version("risk")
-    except PackageNotFoundError:
-        return "unknown"
 
 
 def _mlflow() -> Any:
@@ -293,12 +251,9 @@ class Registry:
             from risk.catalogue import CATALOGUE_VERSION
 
             catalogue_version = CATALOGUE_VERSION
-        version_tags = {
-            TAG_DATA_FINGERPRINT: data_fingerprint,
-            TAG_CODE_VERSION: code_version or current_code_version(),
-            TAG_CATALOGUE_VERSION: catalogue_version,
-            **_manifest_tags(bundle),
-        }
+        version_tags = _version_tags(
+            bundle, data_fingerprint, code_version or current_code_version(), catalogue_version
+        )
 
         client = self.client
         run = client.create_run(
@@ -307,17 +262,7 @@ class Registry:
         run_id = run.info.run_id
         try:
             _log_batch(client, run_id, flat_params, flat_metrics)
-            with tempfile.TemporaryDirectory() as tmp:
-                folder = Path(tmp)
-                evaluation.to_parquet(folder / EVALUATION_FILE, index=False)
-                groups.to_parquet(folder / GROUPS_FILE, index=False)
-                evaluation.to_csv(folder / "evaluation.csv", index=False)
-                groups.to_csv(folder / "groups.csv", index=False)
-                if predictions is not None:
-                    # Pseudonymous ids and scores only: lets the report redraw the figures
-                    # in the reader's language and recompute any metric.
-                    predictions.to_parquet(folder / PREDICTIONS_FILE, index=False)
-                client.log_artifacts(run_id, str(folder), EVALUATION_PATH)
+            _log_tables(client, run_id, evaluation, groups, predictions)
             for figure in figure_paths:
                 client.log_artifact(run_id, str(figure), FIGURES_PATH)
             if config is not None:
@@ -543,15 +488,6 @@ def _version_or_alias(value: int | str) -> int | str:
     return int(value) if value.isdigit() else value
 
 
-def _bundle_folder(bundle: str | Path) -> Path:
-    folder = Path(bundle)
-    if not folder.is_dir():
-        raise RegistryError(NOT_A_FOLDER, f"no bundle folder at {folder}")
-    if not (folder / MANIFEST_FILE).is_file():
-        raise RegistryError(NO_MANIFEST, f"bundle folder {folder} has no {MANIFEST_FILE}")
-    return folder
-
-
 def _manifest_matches(folder: Path, expected: str | None) -> bool:
     # Versions registered before the tag existed carry none: nothing to compare.
     if expected is None:
@@ -560,60 +496,3 @@ def _manifest_matches(folder: Path, expected: str | None) -> bool:
         return hashlib.sha256((folder / MANIFEST_FILE).read_bytes()).hexdigest() == expected
     except OSError:
         return False
-
-
-def _manifest_tags(bundle: Path) -> dict[str, str]:
-    # Copied for people browsing the registry only; verifying the bundle is the loader's job.
-    try:
-        raw = (bundle / MANIFEST_FILE).read_bytes()
-        manifest = json.loads(raw.decode("utf-8"))
-        tags = {
-            TAG_TRAIN_UNTIL: manifest["train_until"],
-            TAG_BUNDLE_MODEL: manifest["model_name"],
-            TAG_LABEL: f"{manifest['label']}/{manifest['horizon_months']}",
-            TAG_MANIFEST_SHA256: hashlib.sha256(raw).hexdigest(),
-        }
-    except (OSError, ValueError, TypeError, KeyError):
-        return {}
-    return {key: str(value) for key, value in tags.items() if value is not None}
-
-
-def _check_table(frame: pd.DataFrame, columns: tuple[str, ...], what: str) -> None:
-    if not isinstance(frame, pd.DataFrame):
-        raise RegistryError(BAD_TABLE, f"the {what} table is not a DataFrame")
-    missing = [c for c in columns if c not in frame.columns]
-    if missing:
-        raise RegistryError(BAD_TABLE, f"the {what} table lacks column(s): {', '.join(missing)}")
-
-
-def _flat_params(params: Mapping[str, Any]) -> dict[str, str]:
-    if nested := [str(k) for k, v in params.items() if isinstance(v, Mapping)]:
-        raise RegistryError(PARAMS_NOT_FLAT, f"parameter(s) {', '.join(nested)} hold a mapping")
-    return {str(k): str(v) for k, v in params.items()}
-
-
-def _metric_keys(metrics: Mapping[str, float]) -> dict[str, float]:
-    out: dict[str, float] = {}
-    for name, value in metrics.items():
-        key = metric_key(str(name))
-        if key in out:
-            raise RegistryError(BAD_METRIC, f"two metrics are logged as {key!r}")
-        try:
-            out[key] = float(value)
-        except (TypeError, ValueError):
-            raise RegistryError(BAD_METRIC, f"metric {name!r} is not a number: {value!r}") from None
-    return out
-
-
-def _log_batch(
-    client: MlflowClient, run_id: str, params: dict[str, str], metrics: dict[str, float]
-) -> None:
-    from mlflow.entities import Metric, Param
-
-    now = int(dt.datetime.now(dt.UTC).timestamp() * 1000)
-    param_list = [Param(k, v) for k, v in params.items()]
-    metric_list = [Metric(k, v, now, 0) for k, v in metrics.items()]
-    # MLflow refuses batches of more than 100 parameters.
-    for start in range(0, max(len(param_list), len(metric_list), 1), 100):
-        end = start + 100
-        client.log_batch(run_id, params=param_list[start:end], metrics=metric_list[start:end])
