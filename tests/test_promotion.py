@@ -275,3 +275,10 @@ def test_a_capacity_may_be_a_count_of_households():
 def test_bad_gate_settings_are_refused(fields):
     with pytest.raises(ValidationError):
         PromotionGates(**fields)
+
+
+def test_a_gate_capacity_is_named_as_the_evaluation_table_names_it():
+    # "5.0%" is the 5% capacity: the gate must read the capture@5% rows.
+    assert PromotionGates(capacity="5.0%").capture_metric == "capture@5%"
+    with pytest.raises(ValueError):
+        PromotionGates(capacity="five")

@@ -31,6 +31,7 @@ from risk.cli_common import (
     console,
     err_console,
 )
+from risk.metrics import POOLED
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -47,7 +48,7 @@ def summary_table(result: TrainingResult) -> Table:
     from risk.training import MODEL, ORACLE
 
     table = result.evaluation
-    pooled = table[table["month"] == "pooled"]
+    pooled = table[table["month"] == POOLED]
     at_k = [m for m in pooled["metric"].unique() if m.startswith("capture@")]
     metrics = [m for m in SUMMARY_METRICS if m in set(pooled["metric"])] + at_k
     models = list(dict.fromkeys(pooled["model"]))

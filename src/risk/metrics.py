@@ -78,6 +78,7 @@ __all__ = [
     "evaluate",
     "expected_calibration_error",
     "parse_capacity",
+    "pooled_metrics",
     "pr_auc",
     "roc_auc",
 ]
@@ -393,6 +394,18 @@ def evaluate(
 
 
 # --- point metrics on arrays ------------------------------------------------------------------
+
+
+def pooled_metrics(evaluation: pd.DataFrame, model: str) -> dict[str, float]:
+    """Read one model's pooled out-of-time metrics from an :func:`evaluate` table.
+
+    Returns
+    -------
+    dict
+        Metric name (``roc_auc``, ``capture@5%``...) to its pooled value.
+    """
+    rows = evaluation[(evaluation["model"] == model) & (evaluation["month"] == POOLED)]
+    return {str(m): float(v) for m, v in zip(rows["metric"], rows["value"], strict=True)}
 
 
 def _frame(y: ArrayLike, score: ArrayLike, month: ArrayLike | None = None) -> RankedPredictions:

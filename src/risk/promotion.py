@@ -22,31 +22,20 @@ one of the constants below.
 from __future__ import annotations
 
 import math
-import re
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from risk.groups import TABLE_COLUMNS as GROUP_TABLE_COLUMNS
+from risk.metrics import POOLED, TABLE_COLUMNS, parse_capacity
+
 if TYPE_CHECKING:
     from risk.registry import Registry
 
-#: Columns of the evaluation table (one row per model, month and metric).
-EVALUATION_COLUMNS = ("model", "month", "metric", "value", "low", "high", "rows", "positives")
-#: Columns of the group table (one row per model, attribute, group and metric).
-GROUP_COLUMNS = (
-    "model",
-    "attribute",
-    "group",
-    "metric",
-    "value",
-    "low",
-    "high",
-    "rows",
-    "positives",
-)
-#: ``month`` of the rows pooled over every out-of-time month.
-POOLED = "pooled"
+#: Columns of the evaluation and group tables, as their builders define them.
+EVALUATION_COLUMNS = TABLE_COLUMNS
+GROUP_COLUMNS = GROUP_TABLE_COLUMNS
 
 GATE_CAPTURE = "capture"
 GATE_BRIER = "brier"
@@ -60,15 +49,8 @@ DUPLICATE_METRIC = "promotion_duplicate_metric"
 NOT_A_NUMBER = "promotion_not_a_number"
 INCOMPLETE_CHAMPION = "promotion_incomplete_champion"
 
-_CAPACITY = re.compile(r"^(\d+(\.\d+)?%|\d+)$")
 # Equal up to float noise: 0.612 - 0.602 must count as exactly the 0.010 allowed.
 _TOLERANCE = 1e-9
-
-
-def pooled_metrics(evaluation: pd.DataFrame, model: str = "lightgbm") -> dict[str, float]:
-    """Read the pooled out-of-time metrics of one model, by their evaluation-table names."""
-    rows = evaluation[(evaluation["model"] == model) & (evaluation["month"] == POOLED)]
-    return {str(m): float(v) for m, v in zip(rows["metric"], rows["value"], strict=True)}
 
 
 #: Error code: challenger and champion predict different labels or horizons.
@@ -142,10 +124,9 @@ class PromotionGates(BaseModel):
     @field_validator("capacity", mode="before")
     @classmethod
     def _capacity(cls, value: Any) -> str:
-        text = str(value).strip()
-        if not _CAPACITY.match(text):
-            raise ValueError(f"capacity {value!r} is neither a share ('5%') nor a count ('150')")
-        return text
+        # The evaluation table names capacities by parse_capacity's label ("5.0%" is
+        # "5%"): the gate must name the same column.
+        return parse_capacity(value).label
 
     @property
     def capture_metric(self) -> str:

@@ -35,7 +35,8 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from risk.promotion import EVALUATION_COLUMNS, GROUP_COLUMNS, pooled_metrics
+from risk.metrics import pooled_metrics
+from risk.promotion import EVALUATION_COLUMNS, GROUP_COLUMNS
 from risk.tracking import BAD_METRIC as BAD_METRIC
 from risk.tracking import BAD_TABLE as BAD_TABLE
 from risk.tracking import (
@@ -246,7 +247,8 @@ class Registry:
             if not path.is_file():
                 raise RegistryError(MISSING_FILE, f"no such file: {path}")
         flat_params = _flat_params(params or {})
-        flat_metrics = _metric_keys(pooled_metrics(evaluation) if metrics is None else metrics)
+        pooled = pooled_metrics(evaluation, "lightgbm") if metrics is None else metrics
+        flat_metrics = _metric_keys(pooled)
         if catalogue_version is None:
             from risk.catalogue import CATALOGUE_VERSION
 

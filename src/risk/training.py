@@ -43,7 +43,7 @@ from risk.dataset import (
 from risk.estimator import ArrearsModel
 from risk.features import build_features
 from risk.groups import group_metrics
-from risk.metrics import evaluate
+from risk.metrics import evaluate, pooled_metrics
 from risk.monitoring import ReferenceProfile
 from risk.portfolio import Portfolio
 from risk.promotion import PromotionGates
@@ -117,9 +117,7 @@ class TrainingResult:
 
     def pooled(self, model: str = MODEL) -> dict[str, float]:
         """Pooled out-of-time metrics of one model, by metric name."""
-        table = self.evaluation
-        rows = table[(table["model"] == model) & (table["month"] == "pooled")]
-        return dict(zip(rows["metric"], rows["value"].astype(float), strict=True))
+        return pooled_metrics(self.evaluation, model)
 
 
 def new_model(config: TrainConfig) -> ArrearsModel:
@@ -247,7 +245,7 @@ def train(
     )
 
     fingerprint = data_fingerprint(portfolio)
-    pooled = _pooled(evaluation, MODEL)
+    pooled = pooled_metrics(evaluation, MODEL)
     bundle = ModelBundle.from_model(
         model,
         bands=band_thresholds(model.predict_proba(valid_rows), config.model.bands),
@@ -417,8 +415,3 @@ def _evaluate(
             )
         )
     return pd.concat(tables, ignore_index=True), pd.concat(group_tables, ignore_index=True)
-
-
-def _pooled(evaluation: pd.DataFrame, model: str) -> dict[str, float]:
-    rows = evaluation[(evaluation["model"] == model) & (evaluation["month"] == "pooled")]
-    return {str(k): float(v) for k, v in zip(rows["metric"], rows["value"], strict=True)}

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from risk.promotion import POOLED
+from risk.metrics import POOLED
 from risk.report.population import Populations
 from risk.report.run import RunRecord
 from risk.report.text import Text

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from risk.groups import ALL
-from risk.promotion import POOLED
+from risk.metrics import POOLED
 from risk.report.blocks import Section, bullets, heading, para, signatures
 from risk.report.context import ReportContext
 from risk.report.sections_results import group_label, oracle_ratios

@@ -14,7 +14,7 @@ from risk.baselines import NEW_ENTRANT_MONTHS
 from risk.catalogue import FEATURES, LEVERS, get_feature
 from risk.contract import TABLES
 from risk.labels import LABELS
-from risk.promotion import POOLED
+from risk.metrics import POOLED
 from risk.registry import (
     NO_PREVIOUS,
     TAG_CODE_VERSION,

@@ -11,8 +11,15 @@ from pathlib import Path
 
 import numpy as np
 
-from risk.groups import ALL, ALL_LABEL, GROUP_ATTRIBUTES, UNKNOWN_LABEL, largest_gaps
-from risk.promotion import POOLED
+from risk.groups import (
+    ALL,
+    ALL_LABEL,
+    GROUP_ATTRIBUTES,
+    GROUP_METRICS,
+    UNKNOWN_LABEL,
+    largest_gaps,
+)
+from risk.metrics import POOLED
 from risk.report import plots
 from risk.report.blocks import Section, bullets, figure, heading, note, para, table
 from risk.report.context import ReportContext
@@ -22,7 +29,7 @@ from risk.training import MODEL, ORACLE, PRACTICE, SCORECARD
 #: Metrics of the pooled table, before the capacity metrics.
 HEADLINE_METRICS = ("roc_auc", "pr_auc", "brier", "ece")
 #: Group metrics shown, in order; shares are shown as percentages.
-GROUP_COLUMNS = ("selection_rate", "recall", "precision", "false_positive_rate", "calibration_gap")
+GROUP_COLUMNS = GROUP_METRICS
 #: Metrics whose largest gaps are put in words.
 GAP_METRICS = ("recall", "false_positive_rate", "calibration_gap")
 #: Gaps put in words per metric.
