@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from model_bundles import make_bundle
 from risk import counterfactual as cf
 from risk import explanation as ex
 from risk.arrears import residual_rent
@@ -21,18 +22,7 @@ AS_OF = "2020-09-01"
 
 @pytest.fixture(scope="module")
 def bundle(fitted_model) -> ModelBundle:
-    return ModelBundle.from_model(
-        fitted_model,
-        bands={"high": 0.2, "elevated": 0.08},
-        label="first_arrears",
-        horizon_months=3,
-        train_until="2020-02-01",
-        metrics={},
-        data_fingerprint="abc123",
-        config={},
-        code_version="test",
-        created_at="2021-01-15T09:00:00+00:00",
-    )
+    return make_bundle(fitted_model)
 
 
 @pytest.fixture(scope="module")

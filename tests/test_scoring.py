@@ -12,26 +12,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from model_bundles import make_bundle
 from risk import scoring
 from risk.bundle import ModelBundle
 from risk.labels import present_tenancies
 
 AS_OF = "2020-09-01"
-
-
-def make_bundle(model, label: str = "first_arrears") -> ModelBundle:
-    return ModelBundle.from_model(
-        model,
-        bands={"high": 0.2, "elevated": 0.08},
-        label=label,
-        horizon_months=3,
-        train_until="2020-02-01",
-        metrics={},
-        data_fingerprint="abc123",
-        config={},
-        code_version="test",
-        created_at="2021-01-15T09:00:00+00:00",
-    )
 
 
 @pytest.fixture(scope="module")

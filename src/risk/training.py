@@ -122,19 +122,21 @@ class TrainingResult:
 
 def new_model(config: TrainConfig) -> ArrearsModel:
     """Make an unfitted :class:`ArrearsModel` with the configuration's settings."""
-    settings = config.model
-    return ArrearsModel(
-        features=settings.features,
-        learning_rate=settings.learning_rate,
-        num_leaves=settings.num_leaves,
-        min_child_samples=settings.min_child_samples,
-        feature_fraction=settings.feature_fraction,
-        lambda_l2=settings.lambda_l2,
-        max_rounds=settings.max_rounds,
-        early_stopping_rounds=settings.early_stopping_rounds,
-        calibration=settings.calibration,
-        threads=settings.threads,
-        seed=settings.seed,
+    # Every field of the model section is an estimator setting but the risk bands,
+    # which are set on the fitted model's validation scores.
+    return ArrearsModel(**config.model.model_dump(exclude={"bands"}))
+
+
+def fit_model(
+    config: TrainConfig, train_rows: pd.DataFrame, valid_rows: pd.DataFrame
+) -> ArrearsModel:
+    """Fit a new model on labelled training rows, stopping and calibrating on later ones."""
+    return new_model(config).fit(
+        train_rows,
+        train_rows["label"],
+        valid_rows,
+        valid_rows["label"],
+        valid_rows["tenancy_id"].to_numpy(),
     )
 
 
@@ -231,13 +233,7 @@ def train(
     clock = time.perf_counter()
     train_dates, valid_dates = final_split(window.dates, config.backtest.validation_months)
     train_rows, valid_rows = rows_of(rows, train_dates), rows_of(rows, valid_dates)
-    model = new_model(config).fit(
-        train_rows,
-        train_rows["label"],
-        valid_rows,
-        valid_rows["label"],
-        valid_rows["tenancy_id"].to_numpy(),
-    )
+    model = fit_model(config, train_rows, valid_rows)
     seconds["final_model"] = time.perf_counter() - clock
     say(
         f"final model: {len(train_rows):,} training rows, {len(valid_rows):,} validation "
@@ -308,13 +304,7 @@ def _run_fold(
     learn = labelled_rows(rows_of(features, fold.learn_dates), known)
     train_rows, valid_rows = rows_of(learn, fold.train_dates), rows_of(learn, fold.valid_dates)
     test = rows_of(rows, fold.test_dates)
-    model = new_model(config).fit(
-        train_rows,
-        train_rows["label"],
-        valid_rows,
-        valid_rows["label"],
-        valid_rows["tenancy_id"].to_numpy(),
-    )
+    model = fit_model(config, train_rows, valid_rows)
     practice = TodaysPractice().fit(learn, learn["label"].to_numpy())
     scorecard = Scorecard(features=config.model.features).fit(learn, learn["label"].to_numpy())
     raw = model.raw_score(test)
