@@ -7,6 +7,15 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+# One trained registry shared by the report tests (see tests/report_setup.py).
+from report_setup import (  # noqa: F401
+    config_file,
+    empty_mlflow_database,
+    export_dir,
+    registry,
+    workdir,
+)
+
 if TYPE_CHECKING:
     from risk.simulation import Simulation
 

@@ -15,8 +15,6 @@ calibration.
 from __future__ import annotations
 
 import json
-import os
-import shutil
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +23,7 @@ import pytest
 import yaml
 from typer.testing import CliRunner, Result
 
+from report_setup import store_in
 from risk.bundle import MANIFEST_FILE, MODEL_FILE, REFERENCE_FILE, ModelBundle
 from risk.cli import app
 from risk.config import load_config
@@ -70,32 +69,14 @@ def write_config(path: Path, root: Path, **changes: dict[str, Any]) -> Path:
 # --- module fixtures: one export, one registry, trained in order ------------------------
 
 
-@pytest.fixture(scope="module")
-def export_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """1,500 simulated tenancies over 2019-01..2021-06, written with the simulation's truth."""
-    from risk import simulate
-
-    folder = tmp_path_factory.mktemp("export")
-    simulate(n_tenancies=1500, start="2019-01", end="2021-06", seed=3).write(folder)
-    return folder
+# export_dir (1,500 simulated tenancies over 2019-01..2021-06, with the simulation's
+# truth) is the session's, from tests/report_setup.py; it is only read here.
 
 
 @pytest.fixture(scope="module")
-def workdir(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A folder with an MLflow store whose schema exists already (creating it takes seconds)."""
-    import mlflow
-
-    cache = getattr(request.config, "cache", None)
-    folder = cache.mkdir(f"mlflow-{mlflow.__version__}") if cache else tmp_path_factory.mktemp("db")
-    cached = folder / "mlflow.db"
-    if not cached.exists():
-        template = tmp_path_factory.mktemp("template")
-        Registry(template).client.search_experiments()  # creates the schema
-        os.replace(template / "mlflow.db", cached)
-    work = tmp_path_factory.mktemp("work")
-    (work / "mlruns").mkdir()
-    shutil.copy(cached, work / "mlruns" / "mlflow.db")
-    return work
+def workdir(tmp_path_factory: pytest.TempPathFactory, empty_mlflow_database: Path) -> Path:
+    """This module's own folder and MLflow store: its tests register several versions."""
+    return store_in(tmp_path_factory.mktemp("work"), empty_mlflow_database)
 
 
 @pytest.fixture(scope="module")

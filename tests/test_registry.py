@@ -7,8 +7,6 @@ each test starts from a copy of that empty database.
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -16,6 +14,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from report_setup import store_in
 from risk import registry as rg
 from risk.promotion import PromotionGates, check_registered
 from risk.registry import CHALLENGER, CHAMPION, MODEL_NAME, Registry, RegistryError
@@ -24,41 +23,21 @@ from risk.registry import CHALLENGER, CHAMPION, MODEL_NAME, Registry, RegistryEr
 pytestmark = pytest.mark.filterwarnings("ignore:The ``noload`` loader strategy:DeprecationWarning")
 
 
-@pytest.fixture(scope="session")
-def empty_database(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Path:
-    import mlflow
-
-    # Kept across sessions in pytest's cache: MLflow's migrations take seconds to run.
-    cache = getattr(request.config, "cache", None)
-    folder = cache.mkdir(f"mlflow-{mlflow.__version__}") if cache else tmp_path_factory.mktemp("db")
-    cached = folder / "mlflow.db"
-    if not cached.exists():
-        root = tmp_path_factory.mktemp("template")
-        Registry(root).client.search_experiments()  # creates the schema
-        os.replace(root / "mlflow.db", cached)
-    return cached
-
-
 def new_registry(folder: Path, database: Path) -> Registry:
-    root = folder / "mlruns"
-    root.mkdir()
-    shutil.copy(database, root / "mlflow.db")
-    return Registry(root)
+    return Registry(store_in(folder, database) / "mlruns")
 
 
 @pytest.fixture
-def registry(tmp_path: Path, empty_database: Path) -> Registry:
+def registry(tmp_path: Path, empty_mlflow_database: Path) -> Registry:
     """An empty registry."""
-    return new_registry(tmp_path, empty_database)
+    return new_registry(tmp_path, empty_mlflow_database)
 
 
 @pytest.fixture(scope="module")
-def trained(tmp_path_factory: pytest.TempPathFactory, empty_database: Path) -> Registry:
+def trained(tmp_path_factory: pytest.TempPathFactory, empty_mlflow_database: Path) -> Registry:
     """A registry with versions 1 ("a") and 2 ("b", the challenger), no champion; read only."""
     folder = tmp_path_factory.mktemp("trained")
-    registry = new_registry(folder, empty_database)
+    registry = new_registry(folder, empty_mlflow_database)
     train(registry, folder, "a")
     train(registry, folder, "b")
     return registry

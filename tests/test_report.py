@@ -1,32 +1,26 @@
 """``risk report``: the auditors' report of a registered model, in French and English.
 
-One registry is trained once for the module, on the small configuration of
-``tests/test_cli_models.py`` (1,500 simulated tenancies, three test months, one fold,
-sixty rounds, twenty bootstrap replicates, one thread), then reported on with the data:
-French with its PDF, English without. The PDF needs headless Chromium: the test installs
-the Debian package when it is missing and skips, saying why, only when that fails.
+One registry is trained once for the session (``tests/report_setup.py``), on the small
+configuration of ``tests/test_cli_models.py`` (1,500 simulated tenancies, three test
+months, one fold, sixty rounds, twenty bootstrap replicates, one thread), then reported
+on with the data: French with its PDF, English without. The PDF needs headless Chromium:
+the test installs the Debian package when it is missing and skips, saying why, only when
+that fails.
 """
 
 from __future__ import annotations
 
-import json
-import os
 import re
-import shutil
-import subprocess
 import sys
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pandas as pd
 import pytest
-import yaml
-from typer.testing import CliRunner, Result
+from typer.testing import Result
 
-import risk.cli_report  # noqa: F401 - registers the command until cli.py imports it
+from report_setup import OWNER, chromium_or_skip, invoke
 from risk.bundle import ModelBundle
-from risk.cli import app
 from risk.registry import Registry
 from risk.report import SECTIONS, build_report
 from risk.report.monitoring import own_stability, psi_of, status
@@ -35,93 +29,11 @@ from risk.report.text import Text, wording
 # Raised inside MLflow's SQLAlchemy store, not by this package.
 pytestmark = pytest.mark.filterwarnings("ignore:The ``noload`` loader strategy:DeprecationWarning")
 
-runner = CliRunner()
-
-SMALL_CONFIG: dict[str, Any] = {
-    "backtest": {"test_months": 3, "refit_every_months": 3, "validation_months": 2},
-    "model": {"max_rounds": 60, "early_stopping_rounds": 15, "min_child_samples": 50, "threads": 1},
-    "evaluation": {"capacities": ["5%", 20], "bootstrap": 20, "oracle_paths": 20},
-    "promotion": {"max_ece": 0.10},
-}
-OWNER = "Équipe données du bailleur"
 SECTION_KEYS = (
     "identity", "use", "legal", "data", "method", "performance",
     "groups", "explanations", "oversight", "monitoring", "limits",
 )  # fmt: skip
 TENANCY_ID = re.compile(r"T\d{7}")
-
-
-def invoke(*args: str | Path) -> Result:
-    return runner.invoke(app, [str(a) for a in args])
-
-
-def chromium_or_skip() -> None:
-    """Install Debian's chromium when it is missing; skip only if that is impossible."""
-    from risk.report import find_chromium
-
-    if find_chromium() is not None:
-        return
-    if shutil.which("apt-get") is None or os.geteuid() != 0:
-        pytest.skip("no Chromium, and apt-get is unavailable or not root: cannot print the PDF")
-    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    done = subprocess.run(
-        ["apt-get", "install", "-y", "chromium"],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=900,
-    )
-    if done.returncode != 0 or find_chromium() is None:
-        pytest.skip(f"apt-get install chromium failed: {done.stderr[-300:]}")
-
-
-# --- module fixtures: one export, one trained and promoted model, two reports ----------
-
-
-@pytest.fixture(scope="module")
-def export_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from risk import simulate
-
-    folder = tmp_path_factory.mktemp("export")
-    simulate(n_tenancies=1500, start="2019-01", end="2021-06", seed=3).write(folder)
-    return folder
-
-
-@pytest.fixture(scope="module")
-def workdir(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A folder with an MLflow store whose schema exists already (creating it takes seconds)."""
-    import mlflow
-
-    cache = getattr(request.config, "cache", None)
-    folder = cache.mkdir(f"mlflow-{mlflow.__version__}") if cache else tmp_path_factory.mktemp("db")
-    cached = folder / "mlflow.db"
-    if not cached.exists():
-        template = tmp_path_factory.mktemp("template")
-        Registry(template).client.search_experiments()
-        os.replace(template / "mlflow.db", cached)
-    work = tmp_path_factory.mktemp("work")
-    (work / "mlruns").mkdir()
-    shutil.copy(cached, work / "mlruns" / "mlflow.db")
-    return work
-
-
-@pytest.fixture(scope="module")
-def config_file(workdir: Path) -> Path:
-    content = json.loads(json.dumps(SMALL_CONFIG))
-    content["tracking"] = {"root": str(workdir / "mlruns"), "owner": OWNER}
-    path = workdir / "train.yaml"
-    path.write_text(yaml.safe_dump(content, allow_unicode=True), encoding="utf-8")
-    return path
-
-
-@pytest.fixture(scope="module")
-def registry(export_dir: Path, config_file: Path, workdir: Path) -> Registry:
-    """Version 1 trained and promoted champion."""
-    trained = invoke("train", export_dir, "--config", config_file)
-    assert trained.exit_code == 0, trained.output
-    promoted = invoke("promote", "--config", config_file)
-    assert promoted.exit_code == 0, promoted.output
-    return Registry(workdir / "mlruns")
 
 
 @pytest.fixture(scope="module")

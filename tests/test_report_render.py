@@ -1,10 +1,10 @@
 """The HTML report opened in real headless Chromium: no console error, a first screen.
 
-Chromium is Debian's ``chromium`` package, installed when missing as in
-``tests/test_report.py``, whose module fixtures (the small simulated export and the trained,
-promoted registry) are reused here; being module-scoped, they are built once more for this
-module. Both reports are rendered without their PDF. The screenshots are written beside
-the reports in the temporary folder, and copied to ``$REPORTS_DIR`` only when it is set.
+Chromium is Debian's ``chromium`` package, installed when missing. The small simulated
+export and the trained, promoted registry are the session's (``tests/report_setup.py``),
+shared with ``tests/test_report.py``. Both reports are rendered without their PDF. The
+screenshots are written beside the reports in the temporary folder, and copied to
+``$REPORTS_DIR`` only when it is set.
 
 The detector itself is tested first, on a scratch page that makes a deliberate error.
 """
@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 from matplotlib.image import imread
 
-import test_report as report_tests  # tests/ is on sys.path (no __init__.py, prepend mode)
+from report_setup import chromium_or_skip, invoke
 from risk.report.browser import ConsoleMessage, render
 
 # Raised inside MLflow's SQLAlchemy store, not by this package.
@@ -28,16 +28,10 @@ pytestmark = pytest.mark.filterwarnings("ignore:The ``noload`` loader strategy:D
 WIDTH, HEIGHT = 1280, 900
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
-# The fixtures of tests/test_report.py, used under their own names.
-export_dir = report_tests.export_dir
-workdir = report_tests.workdir
-config_file = report_tests.config_file
-registry = report_tests.registry
-
 
 @pytest.fixture(scope="module")
 def chromium() -> None:
-    report_tests.chromium_or_skip()
+    chromium_or_skip()
 
 
 @pytest.fixture(scope="module")
@@ -48,7 +42,7 @@ def reports(
     paths = {}
     for lang in ("fr", "en"):
         out = workdir / "reports" / f"champion-{lang}.html"
-        result = report_tests.invoke(
+        result = invoke(
             "report", "--data", export_dir, "--lang", lang, "--config", config_file,
             "--out", out, "--no-pdf",
         )  # fmt: skip
