@@ -7,6 +7,10 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+# A PostgreSQL server of the session, and databases over SQLite and it (the API stores).
+from api_setup import api, api_bundle_dirs, facts, present_ids  # noqa: F401
+from postgres_server import database_url, postgres_url  # noqa: F401
+
 # One trained registry shared by the report tests (see tests/report_setup.py).
 from report_setup import (  # noqa: F401
     config_file,

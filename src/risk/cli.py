@@ -252,6 +252,11 @@ def demo(
 
 # The model commands register themselves on ``app``; imported last, once it exists.
 from risk import cli_models, cli_monitor, cli_report  # noqa: E402, F401
+from risk.cli_keys import keys_app  # noqa: E402
+from risk.cli_serve import serve  # noqa: E402
+
+app.add_typer(keys_app, name="keys")
+app.command()(serve)
 
 
 def main() -> None:

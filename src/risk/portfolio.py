@@ -14,10 +14,10 @@ built, so that every later stage can trust it.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import pandas as pd
 
@@ -77,6 +77,35 @@ class Portfolio:
         if ledger["posted_date"].isna().any():
             ledger = ledger.assign(posted_date=ledger["posted_date"].fillna(ledger["event_date"]))
         return cls(tenancies=tenancies, incomes=incomes, apl=apl, ledger=ledger, support=support)
+
+    @classmethod
+    def from_rows(cls, rows: Mapping[str, Sequence[tuple[Any, ...]]]) -> Portfolio:
+        """Assemble a portfolio from already validated row tuples (the API's requests).
+
+        Parameters
+        ----------
+        rows
+            For each contract table, its rows as tuples in the contract's column order;
+            dates as :class:`datetime.date` or Timestamps, absent values as None. A
+            missing table is empty.
+
+        Returns
+        -------
+        Portfolio
+            Frames with the :data:`PORTFOLIO_DTYPES` of their columns.
+        """
+        frames = {}
+        for name, table in TABLES.items():
+            columns = list(zip(*rows.get(name, ()), strict=True)) or [()] * len(table.columns)
+            frames[name] = pd.DataFrame(
+                {
+                    c.name: pd.Series(values, dtype=PORTFOLIO_DTYPES[c.kind])
+                    if c.kind != "date"
+                    else pd.to_datetime(pd.Series(values, dtype=object)).astype("datetime64[ns]")
+                    for c, values in zip(table.columns, columns, strict=True)
+                }
+            )
+        return cls.from_frames(**frames)
 
     def tables(self) -> Iterator[tuple[str, pd.DataFrame]]:
         """Yield ``(name, frame)`` for every contract table, in contract order."""

@@ -1,0 +1,220 @@
+"""The FastAPI application: its parts, its limits and its error answers.
+
+:func:`create_app` wires the service together: the database (key store, audit log,
+outcomes), the model store with the configured model, the routes, a body-size limit
+and error handlers that turn every bad request into a 4xx naming the field. ``risk
+serve`` runs it under uvicorn with one worker.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from risk_api.audit import AuditLog, read_or_create_key
+from risk_api.database import create_schema, make_engine
+from risk_api.deps import Services
+from risk_api.keys import KeyStore
+from risk_api.model_store import ModelStore
+from risk_api.outcomes import OutcomeStore
+from risk_api.routes_admin import router as admin_router
+from risk_api.routes_scores import router as scores_router
+from risk_api.settings import Settings
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+logger = logging.getLogger("risk_api")
+
+#: 413 message.
+BODY_TOO_LARGE = "request body is larger than {limit} bytes"
+#: 500 message: never expected; the error is logged with its request id.
+INTERNAL_ERROR = "internal error; it has been logged"
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+DESCRIPTION = """
+Scores of the risk that a household falls behind on its rent soon, with the reasons and
+the lever a caseworker can pull, for the tools caseworkers already use.
+
+**The score supports a person's decision and never decides anything by itself.** It
+chooses whom to contact first for preventive support; it is never used to allocate,
+refuse or evict.
+
+Send an API key in the `X-API-Key` header (`risk keys create NAME --role scorer`).
+Roles: `scorer` (scores, work list, outcomes), `auditor` (model, audit log), `admin`
+(model, reload). Every scored household is written to the audit log under a pseudonym.
+"""
+
+
+class BodyLimit:
+    """Refuse request bodies over ``limit`` bytes with 413, before they are parsed.
+
+    The declared ``Content-Length`` is checked first; a chunked body is counted as it
+    arrives and cut off at the limit.
+    """
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Pass the request on, or answer 413 when its body is too large."""
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope.get("headers") or []).get(b"content-length")
+        if declared is not None and (not declared.isdigit() or int(declared) > self.limit):
+            await self._refuse(send)
+            return
+        received = 0
+        started = False
+
+        async def counted() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.limit:
+                    raise _TooLargeError
+            return message
+
+        async def tracked(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, counted, tracked)
+        except _TooLargeError:
+            if not started:
+                await self._refuse(send)
+
+    async def _refuse(self, send: Send) -> None:
+        body = JSONResponse(
+            {"message": BODY_TOO_LARGE.format(limit=self.limit), "detail": None},
+            status_code=413,
+        ).body
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 413,
+                "headers": [
+                    (b"content-type", b"application/json"),
+                    (b"content-length", str(len(body)).encode()),
+                    (b"connection", b"close"),
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": body})
+
+
+class _TooLargeError(Exception):
+    pass
+
+
+def _field(location: tuple[Any, ...] | list[Any]) -> str:
+    """``("body", "tenancies", 0, "ledger", 3, "amount")`` -> ``tenancies[0].ledger[3].amount``."""
+    parts = list(location)
+    if parts and parts[0] in ("body", "query", "header", "path"):
+        parts = parts[1:] or parts
+    text = ""
+    for part in parts:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text or "body"
+
+
+async def _validation_error(request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, RequestValidationError)
+    detail = []
+    messages = []
+    for item in error.errors():
+        field = _field(item.get("loc", ()))
+        message = str(item.get("msg", "invalid value")).removeprefix("Value error, ")
+        # A request-level check already names its field ("tenancies[1].tenancy_id: ...").
+        messages.append(message if field == "body" else f"{field}: {message}")
+        detail.append({"field": field, "message": message, "type": item.get("type")})
+    return JSONResponse({"message": "; ".join(messages[:20]), "detail": detail}, status_code=422)
+
+
+async def _http_error(request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, StarletteHTTPException)
+    return JSONResponse(
+        {"message": str(error.detail), "detail": None},
+        status_code=error.status_code,
+        headers=getattr(error, "headers", None),
+    )
+
+
+async def _unexpected(request: Request, error: Exception) -> JSONResponse:
+    logger.exception("unexpected error on %s %s", request.method, request.url.path)
+    return JSONResponse({"message": INTERNAL_ERROR, "detail": None}, status_code=500)
+
+
+def build_services(settings: Settings) -> Services:
+    """Open the database and the stores, and load the configured model if it can be."""
+    engine = make_engine(settings.database_url)
+    create_schema(engine)
+    models = ModelStore(settings.tracking_root, settings.tracking_uri)
+    try:
+        models.load(settings.model)
+    except Exception as error:  # the service starts, not ready, and says why
+        logger.error("model %s not loaded: %s", settings.model, error)
+    return Services(
+        settings=settings,
+        models=models,
+        keys=KeyStore(engine, cache_seconds=settings.key_cache_seconds),
+        audit=AuditLog(engine, read_or_create_key(settings.pseudonym_key_file)),
+        outcomes=OutcomeStore(engine),
+    )
+
+
+def create_app(settings: Settings | None = None, *, services: Services | None = None) -> FastAPI:
+    """Build the application.
+
+    Parameters
+    ----------
+    settings
+        The service's settings; read from the environment when None.
+    services
+        Ready-made services (tests); built from ``settings`` at start-up when None.
+
+    Returns
+    -------
+    fastapi.FastAPI
+    """
+    settings = settings or (services.settings if services is not None else Settings())
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        own = services is None
+        app.state.services = services if services is not None else build_services(settings)
+        try:
+            yield
+        finally:
+            if own:
+                app.state.services.audit.close()
+
+    app = FastAPI(
+        title="risk: early warning of rent arrears",
+        version="1",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+    )
+    if services is not None:
+        # Usable without the lifespan too (a TestClient not used as a context manager).
+        app.state.services = services
+    app.include_router(scores_router)
+    app.include_router(admin_router)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(Exception, _unexpected)
+    app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
+    return app

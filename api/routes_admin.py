@@ -1,0 +1,258 @@
+"""Routes for auditors and administrators, and the health checks.
+
+``GET /v1/model`` describes the model in service and the feature catalogue it reads;
+``GET /v1/audit`` reads the audit log; ``POST /v1/admin/reload`` swaps the model;
+``/healthz`` says the process answers, ``/readyz`` that it can score.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any
+
+from fastapi import APIRouter, HTTPException, Query, status
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
+from risk_api.deps import AdminDep, AuditorDep, ModelDep, ModelReaderDep, ServicesDep
+from risk_api.facts import MAX_ID_LENGTH
+from risk_api.schemas import ProblemDetail
+
+from risk.bundle import BundleError
+from risk.catalogue import FEATURES, LEVERS
+from risk.registry import RegistryError
+
+router = APIRouter()
+
+#: Most audit rows in one page.
+MAX_AUDIT_PAGE = 1_000
+
+
+def catalogue_entries() -> list[dict[str, Any]]:
+    """Return the feature catalogue as the model route shows it (texts FR/EN, levers)."""
+    entries = []
+    for feature in FEATURES:
+        lever = LEVERS.get(feature.lever) if feature.lever else None
+        entries.append(
+            {
+                "name": feature.name,
+                "family": str(feature.family),
+                "description": feature.description,
+                "unit": feature.unit,
+                "direction": int(feature.direction),
+                "label_fr": feature.label_fr,
+                "label_en": feature.label_en,
+                "reason_fr": feature.reason_fr,
+                "reason_en": feature.reason_en,
+                "reason_code": feature.reason_group.upper(),
+                "categories": list(feature.categories),
+                "actionable": feature.actionable,
+                "lever": feature.lever,
+                "lever_fr": lever.label_fr if lever else None,
+                "lever_en": lever.label_en if lever else None,
+            }
+        )
+    return entries
+
+
+class ModelDescription(BaseModel):
+    """The model in service: identity, training, headline metrics and catalogue."""
+
+    name: str
+    version: str
+    alias: str | None
+    uri: str
+    loaded_at: dt.datetime
+    trained_at: str | None = Field(description="When the bundle was made.")
+    train_until: str | None = Field(description="Knowledge cut-off of the training data.")
+    label: str
+    horizon_months: int
+    bands: dict[str, float]
+    metrics: dict[str, Any] = Field(description="Pooled out-of-time metrics of the backtest.")
+    model_sha256: str
+    catalogue_version: str
+    catalogue_fingerprint: str
+    features: list[str]
+    catalogue: list[dict[str, Any]]
+    notice_fr: str
+    notice_en: str
+
+
+NOTICE_FR = (
+    "Le score aide la décision d'une personne et ne décide jamais seul. Il sert à "
+    "choisir qui contacter en premier pour un accompagnement préventif, jamais à "
+    "attribuer, refuser ou expulser."
+)
+NOTICE_EN = (
+    "The score supports a person's decision and never decides anything by itself. It "
+    "chooses whom to contact first for preventive support, never allocation, refusal "
+    "or eviction."
+)
+
+
+@router.get(
+    "/v1/model",
+    response_model=ModelDescription,
+    tags=["audit"],
+    responses={401: {"model": ProblemDetail}, 403: {"model": ProblemDetail}},
+    summary="Describe the model in service",
+)
+async def model_description(model: ModelDep, key: ModelReaderDep) -> dict[str, Any]:
+    """Name, version, alias, training date, headline metrics and the feature catalogue."""
+    described = model.bundle.describe()
+    return {
+        **model.identity(),
+        "uri": model.uri,
+        "loaded_at": model.loaded_at,
+        "trained_at": described.get("created_at"),
+        "train_until": described.get("train_until"),
+        "label": described["label"],
+        "horizon_months": described["horizon_months"],
+        "bands": described["bands"],
+        "metrics": described.get("metrics", {}),
+        "model_sha256": described["model_sha256"],
+        "catalogue_version": described["catalogue_version"],
+        "catalogue_fingerprint": described["catalogue_fingerprint"],
+        "features": list(model.bundle.feature_names),
+        "catalogue": catalogue_entries(),
+        "notice_fr": NOTICE_FR,
+        "notice_en": NOTICE_EN,
+    }
+
+
+class AuditPage(BaseModel):
+    """Audit rows, newest first."""
+
+    rows: list[dict[str, Any]]
+    limit: int
+    offset: int
+
+
+Text = Annotated[str | None, Query(min_length=1, max_length=MAX_ID_LENGTH)]
+
+
+@router.get(
+    "/v1/audit",
+    response_model=AuditPage,
+    tags=["audit"],
+    responses={401: {"model": ProblemDetail}, 403: {"model": ProblemDetail}},
+    summary="Read the audit log",
+)
+async def audit_log(
+    services: ServicesDep,
+    key: AuditorDep,
+    key_id: Text = None,
+    model_version: Text = None,
+    tenancy_id: Annotated[
+        str | None,
+        Query(
+            min_length=1,
+            max_length=MAX_ID_LENGTH,
+            description="A landlord's tenancy id: the service turns it into its pseudonym.",
+        ),
+    ] = None,
+    pseudonym: Text = None,
+    route: Text = None,
+    since: dt.datetime | None = None,
+    until: dt.datetime | None = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_AUDIT_PAGE)] = 100,
+    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
+) -> dict[str, Any]:
+    """Read the audit log: one row per scored household, newest first.
+
+    A row holds the time, key id, route, model version, tenancy pseudonym, probability,
+    band, rank and reason codes. No names, free text or incomes are kept.
+    """
+
+    def read() -> list[dict[str, Any]]:
+        # What this service scored up to now is in the answer (the writer runs behind).
+        services.audit.flush(timeout=2.0)
+        return services.audit.query(
+            key_id=key_id,
+            model_version=model_version,
+            tenancy_id=tenancy_id,
+            pseudonym=pseudonym,
+            route=route,
+            since=since,
+            until=until,
+            limit=limit,
+            offset=offset,
+        )
+
+    rows = await run_in_threadpool(read)
+    return {"rows": rows, "limit": limit, "offset": offset}
+
+
+class ReloadRequest(BaseModel):
+    """Which model to load; the service's configured one when omitted."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"model": "models:/arrears-risk@champion"}]},
+    )
+
+    model: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=1_000,
+        description="Registry URI (models:/arrears-risk@champion) or a bundle folder.",
+    )
+
+
+class ReloadResponse(BaseModel):
+    """The model before and after the swap."""
+
+    previous: dict[str, Any] | None
+    current: dict[str, Any]
+
+
+@router.post(
+    "/v1/admin/reload",
+    response_model=ReloadResponse,
+    tags=["admin"],
+    responses={
+        401: {"model": ProblemDetail},
+        403: {"model": ProblemDetail},
+        409: {"model": ProblemDetail, "description": "The new model failed its checks."},
+    },
+    summary="Load, verify and swap the model atomically",
+)
+async def reload(
+    services: ServicesDep, key: AdminDep, body: ReloadRequest | None = None
+) -> dict[str, Any]:
+    """Load the model beside the one in service, verify it, then swap in one step.
+
+    The checks are the bundle's: checksums, features, catalogue. Requests in flight
+    finish on the old model; a model that fails its checks is refused with 409 and the
+    old one keeps serving.
+    """
+    uri = (body.model if body is not None else None) or services.settings.model
+    previous = services.models.current
+    try:
+        current = await run_in_threadpool(services.models.load, uri)
+    except (BundleError, RegistryError, OSError, ValueError) as error:
+        raise HTTPException(status.HTTP_409_CONFLICT, detail=f"model: {error}") from error
+    return {
+        "previous": previous.identity() if previous is not None else None,
+        "current": current.identity(),
+    }
+
+
+@router.get("/healthz", tags=["health"], summary="The process answers")
+async def healthz() -> dict[str, str]:
+    """Answer 200 while the process runs."""
+    return {"status": "ok"}
+
+
+@router.get(
+    "/readyz",
+    tags=["health"],
+    summary="The service can score",
+    responses={503: {"description": "No verified model loaded."}},
+)
+async def readyz(services: ServicesDep) -> JSONResponse:
+    """200 with the model's identity once a verified model is loaded, else 503."""
+    model = services.models.current
+    if model is None:
+        return JSONResponse({"status": "not ready", "model": None}, status_code=503)
+    return JSONResponse({"status": "ready", "model": model.identity()})

@@ -1,0 +1,245 @@
+"""Routes for caseworkers' tools: scores, the work list and contact outcomes.
+
+Each route translates HTTP into one library call (:func:`risk.serving.score_rows`,
+:func:`risk.holdout.worklist_with_holdout`) and records what it did: every scored
+household goes to the audit log (pseudonym, probability, reason codes), every work-list
+draw to the hold-out table.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import numpy as np
+from fastapi import APIRouter, status
+from fastapi.concurrency import run_in_threadpool
+from risk_api.audit import AuditEntry
+from risk_api.database import utc_now
+from risk_api.deps import ModelDep, RequestIdDep, ScorerDep, ServicesDep
+from risk_api.facts import tenancy_tables
+from risk_api.model_store import ServedModel
+from risk_api.outcomes import ContactOutcome, HoldoutRow
+from risk_api.schemas import (
+    OutcomesRequest,
+    OutcomesResponse,
+    ProblemDetail,
+    ScoreRequest,
+    ScoreResponse,
+    WorklistRequest,
+    WorklistResponse,
+)
+
+from risk.holdout import worklist_with_holdout
+from risk.serving import ScoredRows, score_rows
+
+router = APIRouter(prefix="/v1", tags=["scoring"])
+
+#: Requests with more tenancies than this run in a worker thread, so that a large batch
+#: does not hold up the small ones (and the health checks) on the event loop. Smaller
+#: ones run inline: the thread hop would cost more than their work.
+INLINE_TENANCIES = 16
+
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"model": ProblemDetail, "description": "No valid API key."},
+    403: {"model": ProblemDetail, "description": "The key's role may not call this route."},
+    413: {"model": ProblemDetail, "description": "Body larger than the service accepts."},
+    422: {"model": ProblemDetail, "description": "Invalid body; `message` names the field."},
+    503: {"model": ProblemDetail, "description": "No model loaded yet."},
+}
+
+T = TypeVar("T")
+
+
+async def _call(size: int, function: Callable[..., T], *args: Any) -> T:
+    if size <= INLINE_TENANCIES:
+        return function(*args)
+    return await run_in_threadpool(function, *args)
+
+
+def _score(body: ScoreRequest, model: ServedModel, threads: int) -> ScoredRows:
+    return score_rows(tenancy_tables(body.tenancies), body.as_of, model.bundle, threads=threads)
+
+
+def _items(scored: ScoredRows) -> dict[str, dict[str, Any]]:
+    """One JSON-ready item per tenancy id."""
+    scores = scored.scores
+    items = {}
+    for i, explanation in enumerate(scored.explanations):
+        described = explanation.to_dict()
+        items[explanation.tenancy_id] = {
+            "tenancy_id": explanation.tenancy_id,
+            "probability": described["probability"],
+            "band": str(scores["band"].iat[i]),
+            "rank": int(scores["rank"].to_numpy()[i]),
+            "eligible": bool(scores["eligible"].iat[i]),
+            "reasons": described["reasons"],
+            "counterfactual": described["counterfactual"],
+        }
+    return items
+
+
+def _audit_entries(
+    items: list[dict[str, Any]],
+    *,
+    route: str,
+    model: ServedModel,
+    key_id: str,
+    request_id: str,
+    as_of: Any,
+) -> list[AuditEntry]:
+    now = utc_now()
+    return [
+        AuditEntry(
+            time=now,
+            request_id=request_id,
+            key_id=key_id,
+            route=route,
+            model_name=model.name,
+            model_version=model.version,
+            model_alias=model.alias,
+            as_of=as_of,
+            tenancy_id=item["tenancy_id"],
+            probability=item["probability"],
+            band=item["band"],
+            rank=item["rank"],
+            reason_codes=tuple(r["code"] for r in item["reasons"]),
+            held_out=item.get("held_out"),
+        )
+        for item in items
+    ]
+
+
+@router.post(
+    "/scores",
+    response_model=ScoreResponse,
+    responses=_ERRORS,
+    summary="Score tenancies from their raw facts, with reasons",
+)
+async def scores(
+    body: ScoreRequest,
+    services: ServicesDep,
+    key: ScorerDep,
+    model: ModelDep,
+    request_id: RequestIdDep,
+) -> dict[str, Any]:
+    """Score each tenancy at ``as_of``, with its reasons.
+
+    Each tenancy gets its probability, band, rank within the request, up to four
+    reasons with their lever, and the change that would lower the risk most. The
+    features are built from the facts sent, by the code the model was trained on;
+    facts posted on or after ``as_of`` are ignored. Scores come back in request order.
+    """
+    scored = await _call(len(body.tenancies), _score, body, model, services.settings.threads)
+    by_id = _items(scored)
+    items = [by_id[t.tenancy_id] for t in body.tenancies]
+    services.audit.record(
+        _audit_entries(
+            items,
+            route="/v1/scores",
+            model=model,
+            key_id=key.key_id,
+            request_id=request_id,
+            as_of=body.as_of,
+        )
+    )
+    return {"model": model.identity(), "as_of": body.as_of, "scores": items}
+
+
+@router.post(
+    "/worklist",
+    response_model=WorklistResponse,
+    responses=_ERRORS,
+    summary="The households to contact first this cycle",
+)
+async def worklist(
+    body: WorklistRequest,
+    services: ServicesDep,
+    key: ScorerDep,
+    model: ModelDep,
+    request_id: RequestIdDep,
+) -> dict[str, Any]:
+    """Return the ``capacity`` eligible households to contact first, with their reasons.
+
+    When the service's hold-out share (``RISK_API_HOLDOUT_SHARE``, off by default) is
+    above 0, each household reached down the ranking is held out at random with that
+    probability and listed under ``held_out``: "not contacted this cycle". The list
+    still holds ``capacity`` households to contact. Every draw is recorded, so that the
+    landlord can later compare the outcomes of contacted and held-out households.
+    """
+    scored = await _call(len(body.tenancies), _score, body, model, services.settings.threads)
+    share = services.settings.holdout_share
+    listed = worklist_with_holdout(scored.scores, body.capacity, share, np.random.default_rng())
+    by_id = _items(scored)
+    eligible = int(scored.scores["eligible"].sum())
+    contact: list[dict[str, Any]] = []
+    held: list[dict[str, Any]] = []
+    for tenancy_id, held_out in zip(listed["tenancy_id"], listed["held_out"], strict=True):
+        item = {**by_id[tenancy_id], "held_out": bool(held_out)}
+        (held if held_out else contact).append(item)
+    listed_items = contact + held
+    services.audit.record(
+        _audit_entries(
+            listed_items,
+            route="/v1/worklist",
+            model=model,
+            key_id=key.key_id,
+            request_id=request_id,
+            as_of=body.as_of,
+        )
+    )
+    if share > 0:
+        rows = [
+            HoldoutRow(
+                cycle=body.as_of,
+                tenancy_id=item["tenancy_id"],
+                held_out=item["held_out"],
+                model_name=model.name,
+                model_version=model.version,
+                probability=item["probability"],
+                rank=item["rank"],
+                key_id=key.key_id,
+            )
+            for item in listed_items
+        ]
+        # The draw must be on record before the list is handed out: written, not queued.
+        await run_in_threadpool(services.outcomes.record_holdout, rows)
+    return {
+        "model": model.identity(),
+        "as_of": body.as_of,
+        "capacity": len(contact),
+        "eligible": eligible,
+        "holdout_share": share,
+        "contact": sorted(contact, key=lambda item: item["rank"]),
+        "held_out": sorted(held, key=lambda item: item["rank"]),
+    }
+
+
+@router.post(
+    "/outcomes",
+    response_model=OutcomesResponse,
+    status_code=status.HTTP_201_CREATED,
+    responses={k: v for k, v in _ERRORS.items() if k != 503},
+    summary="Record what happened after contact",
+)
+async def outcomes(body: OutcomesRequest, services: ServicesDep, key: ScorerDep) -> dict[str, int]:
+    """Store contact outcomes, for the next training and to measure the effect of contact.
+
+    An outcome is one of: contacted, reached, payment_plan_agreed, benefit_file_opened,
+    no_answer.
+    """
+    model = services.models.current
+    recorded = await run_in_threadpool(
+        services.outcomes.record_outcomes,
+        [
+            ContactOutcome(
+                tenancy_id=o.tenancy_id,
+                contact_date=o.contact_date,
+                outcome=o.outcome,
+                key_id=key.key_id,
+                model_version=model.version if model is not None else None,
+            )
+            for o in body.outcomes
+        ],
+    )
+    return {"recorded": recorded}
