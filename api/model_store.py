@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from risk.bundle import ModelBundle
+from risk.manifest import MANIFEST_FILE, sha256
 from risk.registry import Registry
 
 #: Error raised when no model is loaded (the service is not ready).
@@ -38,8 +39,8 @@ class ServedModel:
     name
         Registered model name (``arrears-risk``), or the manifest's for a folder.
     version
-        Registry version number as text, or ``sha256:<first 12 hex>`` of the model for a
-        bundle folder outside the registry.
+        Registry version number as text, or ``sha256:<first 12 hex>`` of the manifest for
+        a bundle folder outside the registry.
     alias
         The alias it was loaded by (``champion``), None otherwise.
     uri
@@ -118,8 +119,10 @@ class ModelStore:
             # The registry caches each version under <root>/bundles/<name>/<version>.
             name, version, alias = match["name"], folder.name, match["alias"]
         else:
+            # The manifest holds every file's hash, the bands and the calibration: two
+            # bundles of the same trees with other thresholds are two versions.
             name = str(described.get("model_name", "arrears-risk"))
-            version = "sha256:" + str(described["model_sha256"])[:12]
+            version = "sha256:" + sha256((folder / MANIFEST_FILE).read_bytes())[:12]
             alias = None
         return ServedModel(
             bundle=bundle,
