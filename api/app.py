@@ -16,6 +16,8 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
 from risk_api.audit import AuditLog, read_or_create_key
 from risk_api.database import create_schema, make_engine
 from risk_api.deps import Services
@@ -25,7 +27,6 @@ from risk_api.outcomes import OutcomeStore
 from risk_api.routes_admin import router as admin_router
 from risk_api.routes_scores import router as scores_router
 from risk_api.settings import Settings
-from starlette.exceptions import HTTPException as StarletteHTTPException
 
 logger = logging.getLogger("risk_api")
 

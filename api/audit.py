@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
+
 from risk_api.database import as_utc, audit_events, db_time
 
 logger = logging.getLogger(__name__)

@@ -18,6 +18,7 @@ from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request, Security, status
 from fastapi.security import APIKeyHeader
+
 from risk_api.audit import AuditLog
 from risk_api.keys import KeyInfo, KeyStore
 from risk_api.model_store import NO_MODEL, ModelStore, ServedModel

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
+
 from risk_api.database import api_keys, as_utc, db_time, utc_now
 
 #: Every role a key can have.

@@ -22,6 +22,7 @@ from datetime import date
 
 import pandas as pd
 import sqlalchemy as sa
+
 from risk_api.database import contact_outcomes, db_time, holdouts, utc_now
 
 #: Every outcome a caseworker can report.

@@ -14,13 +14,13 @@ from fastapi import APIRouter, HTTPException, Query, status
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
-from risk_api.deps import AdminDep, AuditorDep, ModelDep, ModelReaderDep, ServicesDep
-from risk_api.facts import MAX_ID_LENGTH
-from risk_api.schemas import ProblemDetail
 
 from risk.bundle import BundleError
 from risk.catalogue import FEATURES, LEVERS
 from risk.registry import RegistryError
+from risk_api.deps import AdminDep, AuditorDep, ModelDep, ModelReaderDep, ServicesDep
+from risk_api.facts import MAX_ID_LENGTH
+from risk_api.schemas import ProblemDetail
 
 router = APIRouter()
 

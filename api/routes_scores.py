@@ -14,6 +14,9 @@ from typing import Any, TypeVar
 import numpy as np
 from fastapi import APIRouter, status
 from fastapi.concurrency import run_in_threadpool
+
+from risk.holdout import worklist_with_holdout
+from risk.serving import ScoredRows, score_rows
 from risk_api.audit import AuditEntry
 from risk_api.database import utc_now
 from risk_api.deps import ModelDep, RequestIdDep, ScorerDep, ServicesDep
@@ -29,9 +32,6 @@ from risk_api.schemas import (
     WorklistRequest,
     WorklistResponse,
 )
-
-from risk.holdout import worklist_with_holdout
-from risk.serving import ScoredRows, score_rows
 
 router = APIRouter(prefix="/v1", tags=["scoring"])
 

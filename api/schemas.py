@@ -6,6 +6,7 @@ import datetime as dt
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+
 from risk_api.facts import FIRST_DATE, LAST_DATE, MAX_ID_LENGTH, TenancyFacts
 from risk_api.outcomes import OUTCOMES
 from risk_api.settings import MAX_TENANCIES

@@ -15,14 +15,14 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from risk_api.app import create_app
-from risk_api.deps import ADMIN, AUDITOR, SCORER, Services
-from risk_api.facts import facts_from_portfolio
-from risk_api.settings import Settings
 
 from model_bundles import make_bundle
 from risk.bundle import ModelBundle
 from risk.labels import present_tenancies
+from risk_api.app import create_app
+from risk_api.deps import ADMIN, AUDITOR, SCORER, Services
+from risk_api.facts import facts_from_portfolio
+from risk_api.settings import Settings
 
 #: Scoring date of the API tests: after the fitted model's training months.
 AS_OF = "2020-09-01"

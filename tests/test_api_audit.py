@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+
 from risk_api.audit import AuditEntry, AuditLog, read_or_create_key
 from risk_api.database import create_schema, make_engine, metadata
 

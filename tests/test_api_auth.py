@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from risk_api.deps import ADMIN, AUDITOR, ROUTE_ROLES, SCORER, WRONG_ROLE
 
 from api_setup import AS_OF
+from risk_api.deps import ADMIN, AUDITOR, ROUTE_ROLES, SCORER, WRONG_ROLE
 
 BODIES = {
     "/v1/scores": {"as_of": AS_OF, "tenancies": []},

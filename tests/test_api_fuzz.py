@@ -9,7 +9,6 @@ route admits. Each answer must be below 500. The last test checks that at least
 from __future__ import annotations
 
 from collections.abc import Iterator
-
 from typing import Any
 
 import pytest

@@ -8,12 +8,12 @@ from collections.abc import Iterator
 
 import pytest
 import sqlalchemy as sa
-from risk_api import keys as keys_module
-from risk_api.database import create_schema, make_engine, metadata
-from risk_api.keys import ROLES, UNKNOWN_ROLE, KeyStore, parse_key
 from typer.testing import CliRunner
 
 from risk.cli import app
+from risk_api import keys as keys_module
+from risk_api.database import create_schema, make_engine, metadata
+from risk_api.keys import ROLES, UNKNOWN_ROLE, KeyStore, parse_key
 
 runner = CliRunner()
 

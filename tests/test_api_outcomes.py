@@ -8,6 +8,7 @@ from datetime import date
 import pandas as pd
 import pytest
 import sqlalchemy as sa
+
 from risk_api.database import create_schema, make_engine
 from risk_api.outcomes import (
     OUTCOMES,

@@ -9,15 +9,15 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from risk_api.app import BODY_TOO_LARGE
-from risk_api.deps import NOT_AUTHENTICATED
-from risk_api.model_store import NO_MODEL
 
 from api_setup import AS_OF, start_api
 from risk.catalogue import FEATURES
 from risk.explanation import MAX_REASONS
 from risk.features import build_features
 from risk.scoring import score_features
+from risk_api.app import BODY_TOO_LARGE
+from risk_api.deps import NOT_AUTHENTICATED
+from risk_api.model_store import NO_MODEL
 
 
 def _score(api, tenancies, as_of=AS_OF):

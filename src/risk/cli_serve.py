@@ -38,6 +38,7 @@ def serve(
     run several processes behind a proxy to use more cores.
     """
     import uvicorn
+
     from risk_api.app import create_app
     from risk_api.settings import Settings
 
