@@ -314,3 +314,28 @@ def test_work_list_probabilities_match_the_scores_route(api, facts, present_ids)
 def test_the_ledger_sent_may_be_only_the_recent_months(api, facts, present_ids):
     recent = facts(present_ids[5:6], ledger_since=pd.Timestamp(AS_OF) - pd.DateOffset(months=24))
     assert _score(api, recent).status_code == 200
+
+
+def test_a_tenancy_scored_through_the_api_and_through_risk_score_agrees(
+    api, facts, present_ids, model_simulation, api_bundle_dirs, tmp_path
+):
+    from report_setup import invoke
+
+    export = model_simulation.portfolio.write(tmp_path / "export")
+    out = tmp_path / "scores.csv"
+    result = invoke(
+        "score", export, "--as-of", AS_OF, "--capacity", 5, "--out", out,
+        "--model", api_bundle_dirs[0],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    cli = pd.read_csv(out, dtype={"tenancy_id": str}).set_index("tenancy_id")
+    ids = present_ids[::37]
+    body = _score(api, facts(ids)).json()
+    for score in body["scores"]:
+        row = cli.loc[score["tenancy_id"]]
+        assert abs(score["probability"] - row["probability"]) <= 1e-9
+        assert score["band"] == row["band"]
+        codes = [r["code"] for r in score["reasons"]]
+        assert codes == [row[f"reason_{k}_code"] for k in range(1, len(codes) + 1)]
+        if len(codes) < 4:
+            assert pd.isna(row[f"reason_{len(codes) + 1}_code"])
