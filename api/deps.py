@@ -1,7 +1,9 @@
 """What the routes depend on: the service's parts, the caller's key and the served model.
 
 Routes declare them as typed parameters (``ModelDep``, ``ScorerDep`` ...) and FastAPI
-fills them in; a route never reaches for a global.
+fills them in; a route never reaches for a global. They are coroutines although none
+waits on anything: FastAPI would run a plain function in a worker thread, and five
+thread hops cost more than a whole small request's scoring.
 
 Who may call what (:data:`ROUTE_ROLES`): a ``scorer`` key scores, builds work lists and
 reports outcomes; an ``auditor`` key reads the model's description and the audit log;
@@ -12,7 +14,7 @@ key gets 401, a valid key of another role 403.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Annotated
 
@@ -46,7 +48,7 @@ class Services:
     outcomes: OutcomeStore
 
 
-def get_services(request: Request) -> Services:
+async def get_services(request: Request) -> Services:
     """Return the services attached to the application at start-up."""
     services: Services = request.app.state.services
     return services
@@ -57,7 +59,7 @@ ServicesDep = Annotated[Services, Depends(get_services)]
 _key_header = APIKeyHeader(name=KEY_HEADER, auto_error=False, description="API key.")
 
 
-def _authenticated(
+async def _authenticated(
     services: ServicesDep, presented: Annotated[str | None, Security(_key_header)]
 ) -> KeyInfo:
     info = services.keys.authenticate(presented) if presented else None
@@ -70,10 +72,10 @@ def _authenticated(
     return info
 
 
-def require(*roles: str) -> Callable[[KeyInfo], KeyInfo]:
+def require(*roles: str) -> Callable[[KeyInfo], Awaitable[KeyInfo]]:
     """Return a dependency admitting keys of the given roles only."""
 
-    def check(key: Annotated[KeyInfo, Depends(_authenticated)]) -> KeyInfo:
+    async def check(key: Annotated[KeyInfo, Depends(_authenticated)]) -> KeyInfo:
         if key.role not in roles:
             raise HTTPException(
                 status.HTTP_403_FORBIDDEN,
@@ -90,7 +92,7 @@ ModelReaderDep = Annotated[KeyInfo, Depends(require(AUDITOR, ADMIN))]
 AdminDep = Annotated[KeyInfo, Depends(require(ADMIN))]
 
 
-def served_model(services: ServicesDep) -> ServedModel:
+async def served_model(services: ServicesDep) -> ServedModel:
     """Return the model in service, read once for the whole request (503 when none)."""
     model = services.models.current
     if model is None:
@@ -101,7 +103,7 @@ def served_model(services: ServicesDep) -> ServedModel:
 ModelDep = Annotated[ServedModel, Depends(served_model)]
 
 
-def request_id(request: Request) -> str:
+async def request_id(request: Request) -> str:
     """Return the caller's ``X-Request-ID`` (kept in the audit log), or a new one."""
     given = request.headers.get("x-request-id", "")
     return given[:64] if given else uuid.uuid4().hex
