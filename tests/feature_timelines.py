@@ -2,20 +2,48 @@
 
 Defaults describe an ordinary household: a single tenant born in 1990, no guarantee,
 500 EUR of rent and charges, in an FJT. Dates are ISO strings.
+
+Both feature engines run the same SQL (see :mod:`risk.features.small`), so the feature
+tests run on both: a test module importing :func:`each_engine` runs each of its tests
+once per engine, and :func:`build` and :func:`features_of` use the engine of the run.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 import pandas as pd
+import pytest
 
 from risk.contract import TABLES
 from risk.features import build_features
 from risk.portfolio import Portfolio, empty_table
 
 Row = dict[str, Any]
+
+#: The feature engines, and the one the running test uses (see :func:`each_engine`).
+ENGINES = ("duckdb", "sqlite")
+_engine = {"name": "duckdb"}
+
+
+@pytest.fixture(scope="module", params=ENGINES, autouse=True)
+def each_engine(request: pytest.FixtureRequest) -> Iterator[str]:
+    """Run every test of the importing module once per feature engine.
+
+    Module-scoped (tests are grouped by engine), which also keeps hypothesis's check on
+    function-scoped fixtures quiet.
+    """
+    _engine["name"] = request.param
+    try:
+        yield request.param
+    finally:
+        _engine["name"] = "duckdb"
+
+
+def build(p: Portfolio, as_of: Any) -> pd.DataFrame:
+    """Return :func:`build_features` of ``p`` at ``as_of`` with the running test's engine."""
+    return build_features(p, as_of, engine=_engine["name"])
 
 
 def tenancy(
@@ -155,7 +183,7 @@ def portfolio(
 
 def features_of(p: Portfolio, as_of: str, tid: str) -> pd.Series:
     """Return the feature row of tenancy ``tid`` at ``as_of`` (fails if it has none)."""
-    built = build_features(p, as_of)
+    built = build(p, as_of)
     rows = built[built["tenancy_id"] == tid]
     assert len(rows) == 1, f"{tid} has {len(rows)} rows at {as_of}"
     return rows.iloc[0]

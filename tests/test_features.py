@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from feature_timelines import charge, frame, payment, portfolio, tenancy
+from feature_timelines import ENGINES, charge, frame, payment, portfolio, tenancy
 from risk.catalogue import FEATURES, feature_names
 from risk.features import build_features, feature_query
 from risk.portfolio import Portfolio
@@ -25,13 +25,15 @@ def two_tenancies() -> Portfolio:
     )
 
 
-def test_columns_are_the_keys_then_every_catalogue_feature_in_order(two_tenancies):
-    built = build_features(two_tenancies, "2024-02-01")
+@pytest.mark.parametrize("engine", ENGINES)
+def test_columns_are_the_keys_then_every_catalogue_feature_in_order(two_tenancies, engine):
+    built = build_features(two_tenancies, "2024-02-01", engine=engine)
     assert list(built.columns) == ["tenancy_id", "as_of", *feature_names()]
 
 
-def test_dtypes_are_str_datetime_float_and_catalogue_categories(two_tenancies):
-    built = build_features(two_tenancies, "2024-02-01")
+@pytest.mark.parametrize("engine", ENGINES)
+def test_dtypes_are_str_datetime_float_and_catalogue_categories(two_tenancies, engine):
+    built = build_features(two_tenancies, "2024-02-01", engine=engine)
     assert built["tenancy_id"].dtype == "str"
     assert built["as_of"].dtype == "datetime64[ns]"
     for f in FEATURES:
@@ -41,48 +43,53 @@ def test_dtypes_are_str_datetime_float_and_catalogue_categories(two_tenancies):
             assert built[f.name].dtype == "float64", f.name
 
 
-def test_several_as_of_dates_stack_one_frame_sorted_by_date_then_tenancy(two_tenancies):
-    built = build_features(two_tenancies, ["2024-03-01", "2024-02-01", "2024-02-01"])
+@pytest.mark.parametrize("engine", ENGINES)
+def test_several_as_of_dates_stack_one_frame_sorted_by_date_then_tenancy(two_tenancies, engine):
+    built = build_features(two_tenancies, ["2024-03-01", "2024-02-01", "2024-02-01"], engine=engine)
     assert list(zip(built["as_of"].dt.date, built["tenancy_id"], strict=True)) == [
         (dt.date(2024, 2, 1), "A"),
         (dt.date(2024, 2, 1), "B"),
         (dt.date(2024, 3, 1), "B"),  # A left on 15 February
     ]
-    one = build_features(two_tenancies, "2024-03-01")
+    one = build_features(two_tenancies, "2024-03-01", engine=engine)
     pd.testing.assert_frame_equal(built.iloc[2:].reset_index(drop=True), one)
 
 
-def test_as_of_accepts_strings_dates_and_timestamps(two_tenancies):
-    as_string = build_features(two_tenancies, "2024-02-01")
-    as_date = build_features(two_tenancies, dt.date(2024, 2, 1))
-    as_timestamp = build_features(two_tenancies, pd.Timestamp("2024-02-01"))
+@pytest.mark.parametrize("engine", ENGINES)
+def test_as_of_accepts_strings_dates_and_timestamps(two_tenancies, engine):
+    as_string = build_features(two_tenancies, "2024-02-01", engine=engine)
+    as_date = build_features(two_tenancies, dt.date(2024, 2, 1), engine=engine)
+    as_timestamp = build_features(two_tenancies, pd.Timestamp("2024-02-01"), engine=engine)
     pd.testing.assert_frame_equal(as_string, as_date)
     pd.testing.assert_frame_equal(as_string, as_timestamp)
 
 
-def test_no_tenancy_present_gives_an_empty_frame_with_every_column(two_tenancies):
-    built = build_features(two_tenancies, "2020-01-01")
+@pytest.mark.parametrize("engine", ENGINES)
+def test_no_tenancy_present_gives_an_empty_frame_with_every_column(two_tenancies, engine):
+    built = build_features(two_tenancies, "2020-01-01", engine=engine)
     assert built.empty
     assert list(built.columns) == ["tenancy_id", "as_of", *feature_names()]
 
 
-def test_a_ledger_without_payment_method_column_is_accepted():
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_ledger_without_payment_method_column_is_accepted(engine):
     rows = [charge("T", "2024-01-01"), payment("T", "2024-01-03", 500.0)]
     p = portfolio([tenancy("T")], ledger=rows)
     ledger = p.ledger.drop(columns="payment_method")
     p = Portfolio.from_frames(p.tenancies, p.incomes, p.apl, ledger)
-    row = build_features(p, "2024-02-01").iloc[0]
+    row = build_features(p, "2024-02-01", engine=engine).iloc[0]
     assert row["balance_eur"] == 0.0
     assert pd.isna(row["direct_debit_share_6m"])
 
 
-def test_a_code_outside_the_catalogue_is_refused():
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_code_outside_the_catalogue_is_refused(engine):
     p = portfolio([tenancy("T")])
     p = Portfolio.from_frames(
         p.tenancies.assign(residence_type="castle"), p.incomes, p.apl, p.ledger
     )
     with pytest.raises(ValueError, match="residence_type"):
-        build_features(p, "2024-02-01")
+        build_features(p, "2024-02-01", engine=engine)
 
 
 def test_feature_query_is_inspectable_sql():

@@ -10,7 +10,13 @@ import math
 
 import pytest
 
-from feature_timelines import apl, features_of, portfolio, tenancy
+from feature_timelines import (
+    apl,
+    each_engine,  # noqa: F401 (runs each test on both engines)
+    features_of,
+    portfolio,
+    tenancy,
+)
 from risk.arrears import RESIDUAL_RENT_FLOOR_SHARE
 
 AS_OF = "2024-04-01"

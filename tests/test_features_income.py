@@ -9,7 +9,14 @@ import math
 
 import pytest
 
-from feature_timelines import apl, features_of, income, portfolio, tenancy
+from feature_timelines import (
+    apl,
+    each_engine,  # noqa: F401 (runs each test on both engines)
+    features_of,
+    income,
+    portfolio,
+    tenancy,
+)
 from risk.features.income import EFFORT_RATE_CAP
 
 AS_OF = "2024-04-01"

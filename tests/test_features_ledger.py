@@ -17,7 +17,9 @@ from hypothesis import strategies as st
 
 from feature_timelines import (
     apl,
+    build,
     charge,
+    each_engine,  # noqa: F401 (runs each test on both engines)
     features_of,
     ledger_row,
     monthly_charges,
@@ -26,7 +28,6 @@ from feature_timelines import (
     tenancy,
 )
 from risk.contract import CREDIT_KINDS, LEDGER_KINDS, PAYMENT_METHODS
-from risk.features import build_features
 from risk.features.ledger import SHORTFALL_TOLERANCE_SHARE
 
 T = tenancy("T", start="2023-12-15")
@@ -325,7 +326,7 @@ def test_ledger_features_match_a_plain_reading_of_their_definitions(data, rent, 
     # The export's rent is today's: the features must use the charges', when known.
     p = portfolio([tenancy("T", "2022-11-20", rent=rent * 1.1)], ledger=rows)
     at = pd.Timestamp(as_of)
-    got = build_features(p, at).iloc[0]
+    got = build(p, at).iloc[0]
     expected = _plain_reading(rows, fallback_rent=rent * 1.1, as_of=at)
     expected["residual_rent"] = expected.pop("_residual")
     for name, value in expected.items():

@@ -14,6 +14,8 @@ from hypothesis import strategies as st
 
 from feature_timelines import (
     apl,
+    build,
+    each_engine,  # noqa: F401 (runs each test on both engines)
     features_of,
     income,
     ledger_row,
@@ -24,7 +26,6 @@ from feature_timelines import (
     tenancy,
 )
 from risk.contract import EMPLOYMENT_STATUSES, LEDGER_KINDS, PAYMENT_METHODS, SUPPORT_KINDS
-from risk.features import build_features
 
 AS_OF = "2024-04-01"
 T = tenancy("T", start="2023-01-01")
@@ -220,11 +221,11 @@ def test_rows_posted_on_or_after_as_of_never_change_any_feature(
     ledger, incomes, apl_rows, support_rows
 ):
     base = _base_portfolio_rows()
-    before = build_features(
+    before = build(
         portfolio(base["tenancies"], base["incomes"], base["apl"], base["ledger"], base["support"]),
         PROPERTY_AS_OF,
     )
-    after = build_features(
+    after = build(
         portfolio(
             base["tenancies"],
             base["incomes"] + incomes,

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from feature_timelines import features_of, portfolio, support, tenancy
+from feature_timelines import (
+    each_engine,  # noqa: F401 (runs each test on both engines)
+    features_of,
+    portfolio,
+    support,
+    tenancy,
+)
 
 AS_OF = "2024-04-01"
 T = tenancy("T", "2022-01-01")

@@ -4,8 +4,13 @@ from __future__ import annotations
 
 import pandas as pd
 
-from feature_timelines import features_of, portfolio, tenancy
-from risk.features import build_features
+from feature_timelines import (
+    build,
+    each_engine,  # noqa: F401 (runs each test on both engines)
+    features_of,
+    portfolio,
+    tenancy,
+)
 
 AS_OF = "2024-04-01"
 
@@ -19,7 +24,7 @@ def test_only_tenancies_present_at_as_of_get_a_row():
         tenancy("leaves_on_as_of", "2022-01-01", "2024-04-01"),  # still there that day
         tenancy("leaves_later", "2022-01-01", "2024-09-30"),
     ])
-    scored = build_features(p, AS_OF)["tenancy_id"].tolist()
+    scored = build(p, AS_OF)["tenancy_id"].tolist()
     assert scored == ["leaves_later", "leaves_on_as_of", "present"]
 
 
@@ -69,7 +74,7 @@ def test_context_features():
 
 
 def test_categorical_features_carry_every_catalogue_category():
-    frame = build_features(portfolio([tenancy("T")]), AS_OF)
+    frame = build(portfolio([tenancy("T")]), AS_OF)
     assert list(frame["guarantee_type"].cat.categories) == [
         "visale", "action_logement", "fsl", "none", "other"
     ]

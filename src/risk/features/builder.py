@@ -2,12 +2,15 @@
 
 One SQL query per as-of date, run by DuckDB over the portfolio's tables, returns one
 row per tenancy present at that date with every catalogue feature. The dates are run
-in turn on a single connection; each run reads the ledger once.
+in turn on a single connection; each run reads the ledger once. For request-sized
+inputs the same query runs in SQLite instead (``engine="sqlite"``, see
+:mod:`risk.features.small`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from typing import Literal
 
 import duckdb
 import numpy as np
@@ -15,9 +18,11 @@ import pandas as pd
 
 from risk.arrears import residual_rent_sql
 from risk.catalogue import FEATURES, Feature, feature_names
+from risk.contract import TENANCIES
 from risk.features import benefits, income, ledger, support, tenancy
 from risk.features.point_in_time import AsOf
 from risk.features.source import PortfolioSource, connect
+from risk.portfolio import Portfolio
 from risk.timeline import DateLike, as_of_dates
 
 _BASE = "b"
@@ -30,8 +35,14 @@ def _base_cte() -> str:
     # rent is the one in force at as-of (latest known rent charge), not the export's.
     rent = ledger.rent_in_force_sql("lh", "lr", "p.monthly_rent")
     residual = residual_rent_sql(rent, "a.amount", "a.paid_to_landlord")
+    # The tenancy columns listed one by one (not DuckDB's ``p.* REPLACE``), so that the
+    # query stays plain SQL that sqlglot can transpile (see risk.features.dialect).
+    tenancy_columns = ", ".join(
+        f"{rent} AS monthly_rent" if c.name == "monthly_rent" else f"p.{c.name}"
+        for c in TENANCIES.columns
+    )
     return f"""
-        SELECT p.* REPLACE ({rent} AS monthly_rent),
+        SELECT {tenancy_columns},
                {income.base_columns("i")},
                COALESCE(a.amount, 0) AS apl_amount, a.amount_before AS apl_amount_before,
                a.paid_to_landlord AS apl_paid_to_landlord, a.lost_date AS apl_lost_date,
@@ -62,7 +73,7 @@ def _feature_expressions(as_of: AsOf) -> dict[str, str]:
 
 
 #: Code of a categorical value outside the catalogue's categories (NULL is -1).
-_UNKNOWN_CODE = -2
+UNKNOWN_CODE = -2
 
 
 def _cast(feature: Feature, expression: str) -> str:
@@ -73,7 +84,7 @@ def _cast(feature: Feature, expression: str) -> str:
     whens = " ".join(f"WHEN '{c}' THEN {i}" for i, c in enumerate(feature.categories))
     return (
         f"CASE WHEN ({expression}) IS NULL THEN -1 "
-        f"ELSE CASE ({expression}) {whens} ELSE {_UNKNOWN_CODE} END END AS {feature.name}"
+        f"ELSE CASE ({expression}) {whens} ELSE {UNKNOWN_CODE} END END AS {feature.name}"
     )
 
 
@@ -124,6 +135,7 @@ def build_features(
     *,
     threads: int | None = None,
     progress: Callable[[list[pd.Timestamp]], Iterable[pd.Timestamp]] | None = None,
+    engine: Literal["duckdb", "sqlite"] = "duckdb",
 ) -> pd.DataFrame:
     """Compute the catalogue's features for every tenancy present at each as-of date.
 
@@ -144,6 +156,10 @@ def build_features(
     progress
         Wraps the sorted as-of dates as they are built, e.g. ``rich.progress.track``;
         the dates share one connection either way.
+    engine
+        ``"duckdb"`` (any size, Parquet directories included) or ``"sqlite"``: the same
+        query translated for SQLite (:mod:`risk.features.small`), much faster for a few
+        thousand tenancies or fewer, from a :class:`~risk.portfolio.Portfolio` only.
 
     Returns
     -------
@@ -154,6 +170,15 @@ def build_features(
         categories. Rows sorted by ``as_of`` then ``tenancy_id``.
     """
     dates = as_of_dates(as_of)
+    if engine == "sqlite":
+        from risk.features.small import build_features_small  # imports this module
+
+        if not isinstance(portfolio, Portfolio):
+            raise TypeError("the sqlite engine reads a Portfolio in memory, not a directory")
+        chosen = dates if progress is None else list(progress(dates))
+        return build_features_small(portfolio, chosen)
+    if engine != "duckdb":
+        raise ValueError(f"unknown feature engine {engine!r}")
     con = connect(portfolio, threads=threads)
     try:
         steps = dates if progress is None else progress(dates)
@@ -178,7 +203,7 @@ def _apply_dtypes(frame: pd.DataFrame) -> pd.DataFrame:
         if f.dtype != "categorical":
             continue
         codes = frame[f.name].to_numpy(dtype=np.int64)
-        if (codes == _UNKNOWN_CODE).any():
+        if (codes == UNKNOWN_CODE).any():
             raise ValueError(f"{f.name}: values outside the catalogue's categories")
         frame[f.name] = pd.Categorical.from_codes(codes, categories=pd.Index(f.categories))
     return frame

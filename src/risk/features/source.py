@@ -23,7 +23,7 @@ from risk.portfolio import Portfolio, empty_table
 PortfolioSource = Portfolio | str | os.PathLike[str]
 
 
-def _select_contract_columns(table: Table, relation: str, present: set[str]) -> str:
+def select_contract_columns(table: Table, relation: str, present: set[str]) -> str:
     """Return a SELECT keeping the contract columns of ``table`` from ``relation``.
 
     Columns keep their source types (no per-row cast: dates are compared with literals).
@@ -87,7 +87,7 @@ def connect(source: PortfolioSource, threads: int | None = None) -> duckdb.DuckD
                 described = con.execute(f"DESCRIBE SELECT * FROM {relation}").fetchall()
                 columns = {str(row[0]) for row in described}
                 con.execute(
-                    f"CREATE VIEW {name} AS {_select_contract_columns(table, relation, columns)}"
+                    f"CREATE VIEW {name} AS {select_contract_columns(table, relation, columns)}"
                 )
             elif table.optional:
                 _register_frame(con, table, empty_table(name))
@@ -99,7 +99,7 @@ def connect(source: PortfolioSource, threads: int | None = None) -> duckdb.DuckD
 def _register_frame(con: duckdb.DuckDBPyConnection, table: Table, frame: pd.DataFrame) -> None:
     raw = f"{table.name}_frame"
     con.register(raw, frame)
-    select = _select_contract_columns(table, raw, set(map(str, frame.columns)))
+    select = select_contract_columns(table, raw, set(map(str, frame.columns)))
     con.execute(f"CREATE VIEW {table.name} AS {select}")
 
 
