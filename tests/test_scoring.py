@@ -103,6 +103,26 @@ def test_reasons_come_with_every_score_in_french_and_english(scored, bundle) -> 
     assert with_reasons["reason_1_fr"].notna().any()
 
 
+def test_score_and_explain_agrees_exactly_with_score_features_and_explain(scored, bundle) -> None:
+    from risk.explanation import explain
+
+    _, features = scored
+    scores, explanations = scoring.score_and_explain(features, bundle, threads=1)
+    expected = scoring.score_features(features, bundle, threads=1, reasons=True)
+    pd.testing.assert_frame_equal(scores, expected[list(scoring.SCORE_COLUMNS)], check_exact=True)
+    assert explanations == explain(bundle, features, threads=1)
+    assert any(e.counterfactual is not None for e in explanations)
+    # One row at a time, as the API scores: the same numbers, ranked among the given rows.
+    for position in range(0, len(features), max(len(features) // 25, 1)):
+        row = features.iloc[[position]]
+        one_scores, (one,) = scoring.score_and_explain(row, bundle, threads=1)
+        pd.testing.assert_frame_equal(
+            one_scores, scoring.score_features(row, bundle, threads=1), check_exact=True
+        )
+        assert one == explanations[position]
+        assert one.to_dict() == explain(bundle, row, threads=1)[0].to_dict()
+
+
 def test_several_dates_are_refused(model_simulation, bundle) -> None:
     with pytest.raises(ValueError, match="one as-of date at a time"):
         scoring.score_portfolio(

@@ -32,9 +32,9 @@ import math
 import os
 import shutil
 import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import lightgbm as lgb
 import numpy as np
@@ -107,6 +107,8 @@ __all__ = [
 
 MODEL_NAME = "arrears-risk"
 
+T = TypeVar("T")
+
 # Error constants: the ``code`` of a BundleError, formatted into its message (more, about
 # the manifest, come from :mod:`risk.manifest`).
 #: The model text cannot be read by LightGBM.
@@ -152,6 +154,7 @@ class ModelBundle:
         self.calibrator = _read_calibrator(manifest)
         self.feature_names: list[str] = list(manifest["features"])
         self.bands: dict[str, float] = {b["name"]: float(b["threshold"]) for b in manifest["bands"]}
+        self._derived: dict[str, Any] = {}
 
     @classmethod
     def from_model(
@@ -343,9 +346,42 @@ class ModelBundle:
         threads
             LightGBM prediction threads; the result does not depend on it.
         """
-        matrix = feature_matrix(features, self.feature_names)
+        return self.raw_score_matrix(feature_matrix(features, self.feature_names), threads=threads)
+
+    def raw_score_matrix(self, matrix: np.ndarray, *, threads: int | None = None) -> np.ndarray:
+        """Return the booster's log-odds for each row of an already built design matrix.
+
+        Parameters
+        ----------
+        matrix
+            Output of :func:`risk.matrix.feature_matrix` with :attr:`feature_names`.
+        threads
+            LightGBM prediction threads; the result does not depend on it.
+        """
         extra: dict[str, Any] = {} if threads is None else {"num_threads": int(threads)}
         return np.asarray(self.booster.predict(matrix, raw_score=True, **extra), dtype=np.float64)
+
+    def derived(self, key: str, build: Callable[[], T]) -> T:
+        """Return what ``build()`` gives, computed once per bundle and kept under ``key``.
+
+        For lookup tables that depend only on the bundle (e.g. the explanations' reason
+        groups), so that scoring one row does not work them out again.
+
+        Parameters
+        ----------
+        key
+            Name of the table; each caller uses its own (e.g. ``"explanation.groups"``).
+        build
+            Computes the table; called only the first time ``key`` is asked for.
+
+        Returns
+        -------
+        object
+            The table, shared by every later call: treat it as read-only.
+        """
+        if key not in self._derived:
+            self._derived[key] = build()
+        return self._derived[key]
 
     def predict_proba(self, features: pd.DataFrame, *, threads: int | None = None) -> np.ndarray:
         """Calibrated probability of the label within its horizon, for each row."""
@@ -376,6 +412,11 @@ class ModelBundle:
     def reference(self) -> ReferenceProfile | None:
         """The training population's reference profile, or ``None`` for an older bundle."""
         return self._reference
+
+    @property
+    def label(self) -> str:
+        """The label the model predicts (the manifest's ``label``), without copying it."""
+        return str(self._manifest["label"])
 
     @property
     def manifest(self) -> dict[str, Any]:

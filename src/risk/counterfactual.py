@@ -46,6 +46,7 @@ none either: no lever rewrites the past months.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
@@ -61,6 +62,7 @@ from risk.features.income import (
     OTHER_ADULT_UNITS,
     TWO_ADULT_HOUSEHOLDS,
 )
+from risk.matrix import column_values, feature_matrix
 
 #: Error raised when a feature declares no counterfactual change.
 NO_CHANGE = "feature {name!r} declares no counterfactual change in the catalogue"
@@ -105,16 +107,21 @@ def apply_change(features: pd.DataFrame, change: Counterfactual, feature: str) -
 def _applied(
     features: pd.DataFrame, change: Counterfactual, feature: str
 ) -> tuple[np.ndarray, pd.DataFrame]:
-    rule = _RULES.get(change.change)
-    if rule is None:
-        known = ", ".join(COUNTERFACTUAL_CHANGES)
-        raise ValueError(UNKNOWN_CHANGE.format(change=change.change, known=known))
+    rule = _rule(change)
     columns = {name: _column(features, name) for name in features.columns if name in _NUMERIC}
     new, altered = rule(columns, change, feature)
     out = features.iloc[np.flatnonzero(altered)].copy()
     for name, values in new.items():
         out[name] = values[altered]
     return altered, out
+
+
+def _rule(change: Counterfactual) -> Rule:
+    rule = _RULES.get(change.change)
+    if rule is None:
+        known = ", ".join(COUNTERFACTUAL_CHANGES)
+        raise ValueError(UNKNOWN_CHANGE.format(change=change.change, known=known))
+    return rule
 
 
 def best_changes(
@@ -124,6 +131,7 @@ def best_changes(
     candidates: Mapping[Counterfactual, tuple[str, np.ndarray]],
     *,
     threads: int | None = None,
+    matrix: np.ndarray | None = None,
 ) -> dict[str, np.ndarray]:
     """Re-score the candidate changes and keep, per row, the one lowering risk most.
 
@@ -138,9 +146,13 @@ def best_changes(
     candidates
         Declared change to ``(feature, rows)``: a feature declaring it (whose rule
         applies it) and a boolean mask of the rows whose reasons point to it. Each
-        change re-scores only those rows, in one batch.
+        change alters only those rows; every altered row of every change is re-scored
+        in one batch.
     threads
         LightGBM threads.
+    matrix
+        The design matrix of ``features`` (:func:`risk.matrix.feature_matrix` with the
+        bundle's features), when the caller already has it.
 
     Returns
     -------
@@ -154,24 +166,94 @@ def best_changes(
     change_of = np.full(n, None, dtype=object)
     feature_of = np.full(n, None, dtype=object)
     shown = np.full(n, np.nan, dtype=object)
-    for change, (feature, rows) in candidates.items():
-        positions = np.flatnonzero(rows)
-        if positions.size == 0:
-            continue
-        subset = features.iloc[positions]
-        altered, changed = _applied(subset, change, feature)
-        if changed.empty:
-            continue
-        where = positions[altered]
-        after = bundle.predict_proba(changed, threads=threads)
+    changed = _changed_rows(bundle, features, candidates, matrix)
+    if not changed:
+        return {
+            "change": change_of,
+            "feature": feature_of,
+            "shown_value": shown,
+            "probability": best,
+        }
+    stacked = np.concatenate([rows for _, _, _, rows, _ in changed])
+    scores = bundle.probability(bundle.raw_score_matrix(stacked, threads=threads))
+    start = 0
+    for change, feature, where, rows, shown_after in changed:
+        after = scores[start : start + len(rows)]
+        start += len(rows)
         # Strictly lower than as it is and than any earlier change (catalogue order breaks ties).
         better = (after < probability[where]) & ~(best[where] <= after)
         where, after = where[better], after[better]
         best[where] = after
         change_of[where] = change
         feature_of[where] = feature
-        shown[where] = changed[change.shown].to_numpy(dtype=object)[better]
+        shown[where] = shown_after[better]
     return {"change": change_of, "feature": feature_of, "shown_value": shown, "probability": best}
+
+
+def _changed_rows(
+    bundle: ModelBundle,
+    features: pd.DataFrame,
+    candidates: Mapping[Counterfactual, tuple[str, np.ndarray]],
+    matrix: np.ndarray | None,
+) -> list[tuple[Counterfactual, str, np.ndarray, np.ndarray, np.ndarray]]:
+    """Apply each candidate change to its rows, as design-matrix rows ready to score.
+
+    Returns, per change altering at least one row, in ``candidates`` order: the change,
+    its feature, the positions of the altered rows, their design-matrix rows after the
+    change, and the value of the change's ``shown`` feature after it.
+    """
+    out: list[tuple[Counterfactual, str, np.ndarray, np.ndarray, np.ndarray]] = []
+    columns: Columns | None = None
+    names = bundle.feature_names
+    for change, (feature, rows) in candidates.items():
+        positions = np.flatnonzero(rows)
+        if positions.size == 0:
+            continue
+        rule = _rule(change)
+        if matrix is None:
+            matrix = feature_matrix(features, names)
+        if columns is None:
+            columns = _columns(features, matrix, names)
+        new, altered = rule({k: v[positions] for k, v in columns.items()}, change, feature)
+        if not altered.any():
+            continue
+        where = positions[altered]
+        changed = matrix[where]
+        for name, values in new.items():
+            j = _position(names, name)
+            if j is not None:
+                changed[:, j] = values[altered]
+        after = new[change.shown] if change.shown in new else columns[change.shown][positions]
+        out.append((change, feature, where, changed, after[altered]))
+    return out
+
+
+def _columns(features: pd.DataFrame, matrix: np.ndarray, names: Sequence[str]) -> Columns:
+    """Read the columns the rules need, as :func:`_column` gives them, from the matrix if there."""
+    wanted = [name for name in features.columns if name in _NUMERIC]
+    stored = column_values(features, wanted)
+    out: Columns = {}
+    for name, values in zip(wanted, stored, strict=True):
+        j = _position(names, name)
+        if name == "household_type" and j is not None:
+            # Read as text (the rules compare it with names); unknown is NaN, as astype gives.
+            categories = np.array([*get_feature(name).categories, np.nan], dtype=object)
+            codes = matrix[:, j]
+            out[name] = categories[np.where(np.isnan(codes), -1, codes).astype(np.intp)]
+        elif name == "household_type":
+            out[name] = np.asarray(values, dtype=object)
+        elif j is not None and get_feature(name).dtype != "categorical":
+            out[name] = matrix[:, j].copy()  # the matrix holds exactly to_numpy(float64)
+        else:
+            out[name] = _column(features, name)
+    return out
+
+
+def _position(names: Sequence[str], name: str) -> int | None:
+    try:
+        return list(names).index(name)
+    except ValueError:
+        return None
 
 
 def candidate_changes(
@@ -194,16 +276,24 @@ def candidate_changes(
         feature. Features sharing one declared change give it once.
     """
     candidates: dict[Counterfactual, tuple[str, np.ndarray]] = {}
-    for name in names:
-        feature = get_feature(name)
-        if not feature.actionable or feature.counterfactual is None:
-            continue
-        rows = (reason_groups == feature.reason_group).any(axis=1)
+    for name, group, declared in _actionable(tuple(names)):
+        rows = (reason_groups == group).any(axis=1)
         if not rows.any():
             continue
-        first, before = candidates.get(feature.counterfactual, (name, np.zeros(len(rows), bool)))
-        candidates[feature.counterfactual] = (first, before | rows)
+        first, before = candidates.get(declared, (name, np.zeros(len(rows), bool)))
+        candidates[declared] = (first, before | rows)
     return candidates
+
+
+@functools.lru_cache(maxsize=64)
+def _actionable(names: tuple[str, ...]) -> tuple[tuple[str, str, Counterfactual], ...]:
+    """List the features of ``names`` declaring a change: name, reason group, change."""
+    out = []
+    for name in names:
+        feature = get_feature(name)
+        if feature.actionable and feature.counterfactual is not None:
+            out.append((name, feature.reason_group, feature.counterfactual))
+    return tuple(out)
 
 
 # --- the rules --------------------------------------------------------------------------

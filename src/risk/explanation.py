@@ -14,21 +14,20 @@ with the group's largest-contributing feature, its value filled into the catalog
 stable when a feature of the group is added, renamed or reworded; ``feature`` says
 which one worded it.
 
-Values are written in French (decimal comma, ``2,3``; a space before ``%``; thousands
-separated by a plain space) and English (``2.3``, ``1,234``). Money is rounded to the
-euro, ratios become percentages, balances in months of residual rent keep one decimal.
-An unknown value, or a flag not holding the value its reason describes, is worded from
-the feature's label (``Taux d'effort : donnée absente``).
+Values are worded by :mod:`risk.wording` (French and English), once per distinct value.
 
 Each explanation may carry one "what would lower the risk" line from
 :mod:`risk.counterfactual`. Everything is computed column-wise over the rows, so a
-portfolio of hundreds of thousands of households is explained in seconds.
+portfolio of hundreds of thousands of households is explained in seconds, and one row
+in a fraction of a millisecond: the model's numbers (:class:`Scored`: the matrix, raw
+score, probability and SHAP values) are computed once and shared by the score, the
+reasons and the re-scoring of the changes, and what depends only on the bundle (reason
+groups, wording features, levers) is worked out once per bundle.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
@@ -36,9 +35,28 @@ import numpy as np
 import pandas as pd
 
 from risk.bundle import ModelBundle
-from risk.catalogue import LEVERS, Counterfactual, Feature, get_feature
+from risk.catalogue import get_feature
 from risk.counterfactual import best_changes, candidate_changes
-from risk.matrix import feature_matrix
+from risk.matrix import column_values, feature_matrix
+from risk.wording import ReasonTable, counterfactual_text, format_value, reason_text, word_reasons
+
+__all__ = [
+    "BAD_MAX_REASONS",
+    "MAX_REASONS",
+    "NO_IDS",
+    "Explanation",
+    "Reason",
+    "Scored",
+    "WhatIf",
+    "contributions",
+    "counterfactual_text",
+    "explain",
+    "format_value",
+    "global_importance",
+    "reason_text",
+    "reasons_frame",
+    "score_rows",
+]
 
 #: Most reasons a household is given.
 MAX_REASONS = 4
@@ -46,18 +64,6 @@ MAX_REASONS = 4
 BAD_MAX_REASONS = "max_reasons must be between 1 and {most}, got {value!r}"
 #: Error raised when the feature frame lacks the row identifiers.
 NO_IDS = "the feature frame lacks {columns}, needed to say whose explanation it is"
-
-# fmt: off
-_MONTHS_FR = (
-    "janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre",
-    "octobre", "novembre", "décembre",
-)
-_MONTHS_EN = (
-    "January", "February", "March", "April", "May", "June", "July", "August", "September",
-    "October", "November", "December",
-)
-# fmt: on
-_MONEY_UNITS = ("EUR", "EUR/month", "EUR/month per consumption unit")
 
 
 @dataclass(frozen=True)
@@ -159,6 +165,65 @@ class Explanation:
         return _jsonable(out)
 
 
+@dataclass(frozen=True)
+class Scored:
+    """The model's numbers for the rows of a feature frame, computed once and shared.
+
+    Attributes
+    ----------
+    matrix
+        The design matrix (:func:`risk.matrix.feature_matrix`).
+    raw_score, probability
+        Log-odds (``bundle.raw_score``) and calibrated probability of each row.
+    shap
+        SHAP contributions, one column per feature and the base value last, or None
+        when not asked for.
+    """
+
+    matrix: np.ndarray
+    raw_score: np.ndarray
+    probability: np.ndarray
+    shap: np.ndarray | None
+
+
+def score_rows(
+    bundle: ModelBundle,
+    features: pd.DataFrame,
+    *,
+    threads: int | None = None,
+    shap: bool = True,
+) -> Scored:
+    """Compute the model's numbers for every row once: matrix, scores, SHAP values.
+
+    Parameters
+    ----------
+    bundle
+        The model.
+    features
+        Frame with the bundle's features (:func:`risk.build_features`).
+    threads
+        LightGBM threads; the result does not depend on it.
+    shap
+        Also compute the SHAP contributions (what :func:`explain` needs).
+
+    Returns
+    -------
+    Scored
+        Pass it to :func:`explain` or :func:`reasons_frame` (``scored=``) so they do not
+        compute it again.
+
+    Raises
+    ------
+    ValueError
+        The feature matrix's errors.
+    """
+    matrix = feature_matrix(features, bundle.feature_names)
+    raw = bundle.raw_score_matrix(matrix, threads=threads)
+    probability = bundle.probability(raw) if len(matrix) else np.empty(0)
+    values = _shap_matrix(bundle, matrix, threads) if shap else None
+    return Scored(matrix=matrix, raw_score=raw, probability=probability, shap=values)
+
+
 def contributions(
     bundle: ModelBundle, features: pd.DataFrame, *, threads: int | None = None
 ) -> pd.DataFrame:
@@ -170,7 +235,7 @@ def contributions(
         One column per bundle feature and a last column ``base_value``, indexed like
         ``features``; each row sums to the raw score.
     """
-    values = _shap(bundle, features, threads)
+    values = _shap_matrix(bundle, feature_matrix(features, bundle.feature_names), threads)
     return pd.DataFrame(values, columns=[*bundle.feature_names, "base_value"], index=features.index)
 
 
@@ -181,6 +246,7 @@ def explain(
     max_reasons: int = MAX_REASONS,
     counterfactual: bool = True,
     threads: int | None = None,
+    scored: Scored | None = None,
 ) -> list[Explanation]:
     """Explain every row of a feature frame.
 
@@ -197,6 +263,9 @@ def explain(
         Also look for the change that would lower the risk most.
     threads
         LightGBM threads; the result does not depend on it.
+    scored
+        The rows' numbers from :func:`score_rows` with ``shap=True``, when the caller
+        already has them (computed from this ``bundle`` and ``features``).
 
     Returns
     -------
@@ -208,21 +277,26 @@ def explain(
     ValueError
         :data:`BAD_MAX_REASONS`, :data:`NO_IDS`, or the feature matrix's errors.
     """
-    table = _explain_columns(bundle, features, max_reasons, counterfactual, threads)
+    table = _explain_columns(bundle, features, max_reasons, counterfactual, threads, scored)
+    columns = {name: table[name].tolist() for name in _REASON_FIELDS}
+    cf_after = table["cf_after"].tolist()
+    probability = table["probability"].tolist()
+    raw = table["raw_score"].tolist()
+    base = table["base_value"].tolist()
     out = []
-    for i in range(len(features)):
+    for i, codes in enumerate(columns["code"]):
         reasons = tuple(
-            Reason(**{name: _scalar(table[name][i, s]) for name in _REASON_FIELDS})
-            for s in range(max_reasons)
-            if table["code"][i, s] is not None
+            Reason(**{name: _scalar(columns[name][i][s]) for name in _REASON_FIELDS})
+            for s, code in enumerate(codes)
+            if code is not None
         )
         what_if = None
-        if not math.isnan(table["cf_after"][i]):
+        if not math.isnan(cf_after[i]):
             what_if = WhatIf(
                 feature=table["cf_feature"][i],
                 value=_scalar(table["cf_value"][i]),
-                probability_before=float(table["probability"][i]),
-                probability_after=float(table["cf_after"][i]),
+                probability_before=probability[i],
+                probability_after=cf_after[i],
                 text_fr=table["cf_fr"][i],
                 text_en=table["cf_en"][i],
             )
@@ -230,9 +304,9 @@ def explain(
             Explanation(
                 tenancy_id=str(table["tenancy_id"][i]),
                 as_of=pd.Timestamp(table["as_of"][i]),
-                probability=float(table["probability"][i]),
-                raw_score=float(table["raw_score"][i]),
-                base_value=float(table["base_value"][i]),
+                probability=probability[i],
+                raw_score=raw[i],
+                base_value=base[i],
                 reasons=reasons,
                 counterfactual=what_if,
             )
@@ -247,6 +321,7 @@ def reasons_frame(
     max_reasons: int = MAX_REASONS,
     counterfactual: bool = True,
     threads: int | None = None,
+    scored: Scored | None = None,
 ) -> pd.DataFrame:
     """Return the explanations as a wide frame, one row per household, for a CSV.
 
@@ -261,7 +336,7 @@ def reasons_frame(
         the household has fewer reasons), then ``counterfactual_fr`` and
         ``counterfactual_en`` (empty when no change lowers the risk).
     """
-    table = _explain_columns(bundle, features, max_reasons, counterfactual, threads)
+    table = _explain_columns(bundle, features, max_reasons, counterfactual, threads, scored)
     columns: dict[str, Any] = {"tenancy_id": table["tenancy_id"], "as_of": table["as_of"]}
     for s in range(max_reasons):
         k = s + 1
@@ -288,7 +363,8 @@ def global_importance(
         ``label_en``, ``reason_group``, ``mean_abs_contribution`` (log-odds) and
         ``mean_contribution``.
     """
-    values = _shap(bundle, features, threads)[:, :-1]
+    matrix = feature_matrix(features, bundle.feature_names)
+    values = _shap_matrix(bundle, matrix, threads)[:, :-1]
     frame = pd.DataFrame(
         {
             "feature": bundle.feature_names,
@@ -303,84 +379,32 @@ def global_importance(
     return frame.reset_index(drop=True)
 
 
-# --- wording ----------------------------------------------------------------------------
+def row_ids(features: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Return the ``tenancy_id`` (as text) and ``as_of`` columns as numpy arrays.
 
-
-def format_value(feature: Feature, value: object, language: str) -> str:
-    """Write a feature's value in French (``"fr"``) or English (``"en"``), without its unit.
-
-    A categorical value is its display label, a flag gives ``""``, an unknown value
-    ``""``; numbers follow the feature's unit (see the module docstring).
+    Raises
+    ------
+    ValueError
+        :data:`NO_IDS` when the frame lacks either.
     """
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return ""
-    if feature.dtype == "categorical":
-        labels = {code: (fr, en) for code, fr, en in feature.category_labels}
-        fr, en = labels.get(str(value), (str(value), str(value)))
-        return fr if language == "fr" else en
-    if feature.dtype == "bool":
-        return ""
-    number = float(value)  # type: ignore[arg-type]
-    unit = feature.unit
-    if unit in _MONEY_UNITS:
-        return _number(math.floor(number + 0.5), 0, language)  # half up, as on a bill
-    if unit == "ratio":
-        percent = _number(math.floor(number * 100 + 0.5), 0, language)
-        return f"{percent} %" if language == "fr" else f"{percent}%"
-    if unit == "month number" and 1 <= number <= 12 and number.is_integer():
-        return (_MONTHS_FR if language == "fr" else _MONTHS_EN)[int(number) - 1]
-    if unit == "months of residual rent":
-        return _number(number, 1, language)
-    return _number(number, 0 if number.is_integer() else 1, language)
+    ids, dates = column_values(features, ("tenancy_id", "as_of"))
+    if ids is None or dates is None:
+        missing = [c for c in ("tenancy_id", "as_of") if c not in features.columns]
+        raise ValueError(NO_IDS.format(columns=", ".join(missing)))
+    return features["tenancy_id"].astype(str).to_numpy(), features["as_of"].to_numpy()
 
 
-def reason_text(feature: Feature, value: object, language: str) -> str:
-    """Word the reason ``feature`` gives for ``value``, in French or English."""
-    template = feature.reason_fr if language == "fr" else feature.reason_en
-    label = feature.label_fr if language == "fr" else feature.label_en
-    sep = " : " if language == "fr" else ": "
-    unknown = value is None or (isinstance(value, float) and math.isnan(value))
-    if unknown:
-        return f"{label}{sep}{'donnée absente' if language == 'fr' else 'not known'}"
-    if feature.dtype == "bool":
-        if float(value) == (1.0 if feature.reason_when is None else feature.reason_when):  # type: ignore[arg-type]
-            return template
-        yes = float(value) == 1.0  # type: ignore[arg-type]
-        word = ("oui" if yes else "non") if language == "fr" else ("yes" if yes else "no")
-        return f"{label}{sep}{word}"
-    return template.format(value=format_value(feature, value, language))
+# --- what depends only on the bundle ----------------------------------------------------
 
 
-def counterfactual_text(
-    change: Counterfactual, value: object, before: float, after: float, language: str
-) -> str:
-    """Write the "what would lower the risk" line of a declared change, re-scored."""
-    shown = format_value(get_feature(change.shown), value, language)
-    digits = 2
-    while digits < 4 and _number(before, digits, "en") == _number(after, digits, "en"):
-        digits += 1  # never "from 0.41 to 0.41"
-    p0, p1 = _number(before, digits, language), _number(after, digits, language)
-    if language == "fr":
-        condition = change.condition_fr.format(value=shown)
-        return f"{condition}, la probabilité passerait de {p0} à {p1}"
-    condition = change.condition_en.format(value=shown)
-    return f"{condition}, the probability would fall from {p0} to {p1}"
-
-
-def _number(number: float, decimals: int, language: str) -> str:
-    text = f"{number:,.{decimals}f}"
-    if text.startswith("-") and float(text.replace(",", "")) == 0:
-        text = text[1:]  # no "-0"
-    if language == "fr":
-        return text.replace(",", " ").replace(".", ",")
-    return text
+def _groups(bundle: ModelBundle) -> ReasonTable:
+    return bundle.derived("explanation.groups", lambda: ReasonTable(bundle.feature_names))
 
 
 # --- the column-wise core ---------------------------------------------------------------
 
 
-def _shap(bundle: ModelBundle, features: pd.DataFrame, threads: int | None) -> np.ndarray:
-    matrix = feature_matrix(features, bundle.feature_names)
+def _shap_matrix(bundle: ModelBundle, matrix: np.ndarray, threads: int | None) -> np.ndarray:
     extra: dict[str, Any] = {} if threads is None else {"num_threads": int(threads)}
     if len(matrix) == 0:
         return np.empty((0, len(bundle.feature_names) + 1))
@@ -394,39 +418,45 @@ def _explain_columns(
     max_reasons: int,
     counterfactual: bool,
     threads: int | None,
+    scored: Scored | None = None,
 ) -> dict[str, np.ndarray]:
     if not isinstance(max_reasons, int) or not 1 <= max_reasons <= MAX_REASONS:
         raise ValueError(BAD_MAX_REASONS.format(most=MAX_REASONS, value=max_reasons))
-    missing = [c for c in ("tenancy_id", "as_of") if c not in features.columns]
-    if missing:
-        raise ValueError(NO_IDS.format(columns=", ".join(missing)))
-    n, names = len(features), bundle.feature_names
-    shap = _shap(bundle, features, threads)
-    raw = bundle.raw_score(features, threads=threads)
-    probability = bundle.probability(raw) if n else np.empty(0)
+    ids, dates = row_ids(features)
+    if scored is None or scored.shap is None:
+        scored = score_rows(bundle, features, threads=threads)
+    shap = scored.shap
+    assert shap is not None
+    n, info = len(features), _groups(bundle)
     table: dict[str, np.ndarray] = {
-        "tenancy_id": features["tenancy_id"].astype(str).to_numpy(),
-        "as_of": features["as_of"].to_numpy(),
-        "probability": probability,
-        "raw_score": raw,
+        "tenancy_id": ids,
+        "as_of": dates,
+        "probability": scored.probability,
+        "raw_score": scored.raw_score,
         "base_value": shap[:, -1] if n else np.empty(0),
     }
-    groups = list(dict.fromkeys(get_feature(name).reason_group for name in names))
-    members = [
-        np.array([j for j, name in enumerate(names) if get_feature(name).reason_group == g])
-        for g in groups
-    ]
     contrib = shap[:, :-1]
-    group_sum = np.column_stack([contrib[:, cols].sum(axis=1) for cols in members])
-    # The wording feature: the group's largest contributor, as a column of the matrix.
-    lead = np.column_stack([cols[np.argmax(contrib[:, cols], axis=1)] for cols in members])
+    group_sum = np.empty((n, len(info.members)))
+    lead = np.empty((n, len(info.members)), dtype=np.intp)
+    for g, cols in enumerate(info.members):
+        if len(cols) == 1:
+            # What a one-column sum gives, bit for bit (a sum turns -0.0 into 0.0).
+            group_sum[:, g] = contrib[:, cols[0]] + 0.0
+            lead[:, g] = cols[0]
+        else:
+            part = contrib[:, cols]
+            group_sum[:, g] = part.sum(axis=1)
+            # The wording feature: the group's largest contributor, as a matrix column.
+            lead[:, g] = cols[np.argmax(part, axis=1)]
     # Largest first; ties keep catalogue order (a stable sort of the negated sums).
     order = np.argsort(-group_sum, axis=1, kind="stable")[:, :max_reasons]
     rows = np.arange(n)[:, None]
     chosen_sum = group_sum[rows, order]
     present = chosen_sum > 0
     chosen_feature = np.where(present, lead[rows, order], -1)
-    table.update(_word(features, names, chosen_feature, chosen_sum, groups, order))
+    table.update(
+        word_reasons(info, scored.matrix, chosen_feature, chosen_sum, order, _REASON_FIELDS)
+    )
     cf = {
         "cf_after": np.full(n, np.nan),
         "cf_fr": np.full(n, "", dtype=object),
@@ -434,73 +464,28 @@ def _explain_columns(
         "cf_feature": np.full(n, None, dtype=object),
         "cf_value": np.full(n, None, dtype=object),
     }
-    if counterfactual and n:
-        cf.update(_what_if(bundle, features, probability, groups, order, present, threads))
+    if counterfactual and n and present.any():
+        cf.update(_what_if(bundle, features, scored, info, order, present, threads))
     table.update(cf)
     return table
-
-
-def _word(
-    features: pd.DataFrame,
-    names: Sequence[str],
-    chosen: np.ndarray,
-    contribution: np.ndarray,
-    groups: Sequence[str],
-    order: np.ndarray,
-) -> dict[str, np.ndarray]:
-    shape = chosen.shape
-    out = {field: np.full(shape, None, dtype=object) for field in _REASON_FIELDS}
-    out["contribution"] = np.where(chosen >= 0, contribution, np.nan)
-    present = chosen >= 0
-    out["code"][present] = np.array([g.upper() for g in groups], dtype=object)[order][present]
-    for j in np.unique(chosen[present]):
-        feature = get_feature(names[j])
-        where = chosen == j
-        column = features[feature.name]
-        if feature.dtype == "categorical":
-            values = column.astype(object).to_numpy(copy=True)
-            values[pd.isna(values)] = None
-        else:
-            values = column.to_numpy(dtype=np.float64, na_value=np.nan)
-        picked = values[np.nonzero(where)[0]]
-        lever = LEVERS.get(feature.lever) if feature.lever else None
-        out["feature"][where] = feature.name
-        out["value"][where] = picked
-        out["lever"][where] = feature.lever
-        out["lever_fr"][where] = lever.label_fr if lever else None
-        out["lever_en"][where] = lever.label_en if lever else None
-        out["actionable"][where] = feature.actionable
-        # Words are computed once per distinct value: counts and flags repeat a lot.
-        for field, function, language in (
-            ("value_fr", format_value, "fr"),
-            ("value_en", format_value, "en"),
-            ("text_fr", reason_text, "fr"),
-            ("text_en", reason_text, "en"),
-        ):
-            out[field][where] = _mapped(picked, function, feature, language)
-    return out
-
-
-def _mapped(values: np.ndarray, function: Any, feature: Feature, language: str) -> np.ndarray:
-    keys = pd.Series(values, dtype=object)
-    cache = {key: function(feature, key, language) for key in pd.unique(keys)}
-    return keys.map(cache).to_numpy(dtype=object)
 
 
 def _what_if(
     bundle: ModelBundle,
     features: pd.DataFrame,
-    probability: np.ndarray,
-    groups: Sequence[str],
+    scored: Scored,
+    info: ReasonTable,
     order: np.ndarray,
     present: np.ndarray,
     threads: int | None,
 ) -> dict[str, np.ndarray]:
-    reason_groups = np.asarray(groups, dtype=object)[order]
+    reason_groups = info.groups[order]
     reason_groups[~present] = None
-    names = [name for name in bundle.feature_names if name in features.columns]
-    candidates = candidate_changes(names, reason_groups)
-    best = best_changes(bundle, features, probability, candidates, threads=threads)
+    candidates = candidate_changes(bundle.feature_names, reason_groups)
+    probability = scored.probability
+    best = best_changes(
+        bundle, features, probability, candidates, threads=threads, matrix=scored.matrix
+    )
     n = len(features)
     fr, en = np.full(n, "", dtype=object), np.full(n, "", dtype=object)
     for i in np.flatnonzero(~np.isnan(best["probability"])):

@@ -33,7 +33,14 @@ import pandas as pd
 
 from risk.arrears import ARREARS_MONTHS, behind
 from risk.bundle import ModelBundle
-from risk.explanation import MAX_REASONS, reasons_frame
+from risk.explanation import (
+    MAX_REASONS,
+    Explanation,
+    Scored,
+    explain,
+    reasons_frame,
+    score_rows,
+)
 from risk.features import build_features
 from risk.features.source import PortfolioSource
 from risk.labels import LABELS
@@ -168,24 +175,78 @@ def score_features(
         ``rank`` (1 = contact first; ineligible households after every eligible one);
         then the :data:`REASON_COLUMNS` when ``reasons``.
     """
-    raw = bundle.raw_score(features, threads=threads)
-    probability = bundle.probability(raw)
-    eligible = ~in_arrears(features, bundle.manifest["label"])
+    scored = score_rows(bundle, features, threads=threads, shap=reasons)
+    scores = _scores_frame(features, bundle, scored)
+    if reasons:
+        explained = reasons_frame(bundle, features, threads=threads, scored=scored)
+        scores = pd.concat([scores, explained[list(REASON_COLUMNS)]], axis=1)
+    return scores
+
+
+def score_and_explain(
+    features: pd.DataFrame,
+    bundle: ModelBundle,
+    *,
+    threads: int | None = None,
+    max_reasons: int = MAX_REASONS,
+    counterfactual: bool = True,
+) -> tuple[pd.DataFrame, list[Explanation]]:
+    """Score, rank and explain the rows of a feature frame, computing the model once.
+
+    What the API calls for one tenancy (or a few): the same numbers as
+    :func:`score_features` and :func:`risk.explanation.explain`, exactly, with the
+    design matrix, the raw scores and the SHAP values computed once and shared.
+
+    Parameters
+    ----------
+    features
+        Frame from :func:`risk.build_features` (``tenancy_id``, ``as_of``, the bundle's
+        features, ``balance_eur`` and ``balance_months``).
+    bundle
+        The model.
+    threads
+        LightGBM threads; the result does not depend on it.
+    max_reasons
+        At most this many reasons per household (1 to :data:`MAX_REASONS`).
+    counterfactual
+        Also look for the change that would lower the risk most.
+
+    Returns
+    -------
+    (pandas.DataFrame, list of Explanation)
+        The scores frame of :func:`score_features` (without reasons; ``rank`` is the
+        rank among the given rows) and one :class:`~risk.explanation.Explanation` per
+        row, in the frame's order.
+    """
+    scored = score_rows(bundle, features, threads=threads)
+    scores = _scores_frame(features, bundle, scored)
+    explanations = explain(
+        bundle,
+        features,
+        max_reasons=max_reasons,
+        counterfactual=counterfactual,
+        threads=threads,
+        scored=scored,
+    )
+    return scores, explanations
+
+
+def _scores_frame(features: pd.DataFrame, bundle: ModelBundle, scored: Scored) -> pd.DataFrame:
+    probability = scored.probability
+    eligible = ~in_arrears(features, bundle.label)
+    tenancy_id = features["tenancy_id"].astype(str).to_numpy()
     scores = pd.DataFrame(
         {
-            "tenancy_id": features["tenancy_id"].astype(str).to_numpy(),
+            "tenancy_id": tenancy_id,
             "as_of": features["as_of"].to_numpy(),
             "probability": probability,
-            "raw_score": raw,
+            "raw_score": scored.raw_score,
             "band": bundle.band(probability).astype(str),
             "eligible": eligible,
+            "rank": _rank(tenancy_id, scored.raw_score, probability, eligible),
         },
         index=features.index,
     )
-    scores["rank"] = contact_rank(scores)
-    if reasons:
-        explained = reasons_frame(bundle, features, threads=threads)
-        scores = pd.concat([scores, explained[list(REASON_COLUMNS)]], axis=1)
     return scores
 
 
@@ -233,17 +294,21 @@ def contact_rank(scores: pd.DataFrame) -> np.ndarray:
         The rank of each row, in the frame's row order.
     """
     _require(scores, ("tenancy_id", "probability", "raw_score", "eligible"))
-    # np.lexsort sorts by the last key first; negating puts the highest scores first.
-    order = np.lexsort(
-        (
-            scores["tenancy_id"].astype(str).to_numpy(),
-            -scores["raw_score"].to_numpy(dtype=np.float64),
-            -scores["probability"].to_numpy(dtype=np.float64),
-            ~scores["eligible"].to_numpy(dtype=bool),
-        )
+    return _rank(
+        scores["tenancy_id"].astype(str).to_numpy(),
+        scores["raw_score"].to_numpy(dtype=np.float64),
+        scores["probability"].to_numpy(dtype=np.float64),
+        scores["eligible"].to_numpy(dtype=bool),
     )
-    rank = np.empty(len(scores), dtype=np.int64)
-    rank[order] = np.arange(1, len(scores) + 1)
+
+
+def _rank(
+    tenancy_id: np.ndarray, raw: np.ndarray, probability: np.ndarray, eligible: np.ndarray
+) -> np.ndarray:
+    # np.lexsort sorts by the last key first; negating puts the highest scores first.
+    order = np.lexsort((tenancy_id, -raw, -probability, ~eligible))
+    rank = np.empty(len(tenancy_id), dtype=np.int64)
+    rank[order] = np.arange(1, len(tenancy_id) + 1)
     return rank
 
 
