@@ -8,6 +8,7 @@ serve`` runs it under uvicorn with one worker.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
 from contextlib import asynccontextmanager
@@ -18,6 +19,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from risk.serving import warm_up
 from risk_api.audit import AuditLog, read_or_create_key
 from risk_api.database import create_schema, make_engine
 from risk_api.deps import Services
@@ -197,6 +199,9 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         own = services is None
         app.state.services = services if services is not None else build_services(settings)
+        # Today's feature query, translated and prepared on the thread that runs the
+        # small requests, before the first one arrives.
+        warm_up(dt.date.today())
         try:
             yield
         finally:
