@@ -8,15 +8,16 @@ draw to the hold-out table.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 import numpy as np
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Response, status
 from fastapi.concurrency import run_in_threadpool
 
-from risk.holdout import worklist_with_holdout
-from risk.serving import ScoredRows, score_rows
+from risk.explanation import Explanation
+from risk.serving import ScoredRows, score_rows, worklist_rows
 from risk_api.audit import AuditEntry
 from risk_api.database import utc_now
 from risk_api.deps import ModelDep, RequestIdDep, ScorerDep, ServicesDep
@@ -32,6 +33,7 @@ from risk_api.schemas import (
     WorklistRequest,
     WorklistResponse,
 )
+from risk_api.settings import Settings
 
 router = APIRouter(prefix="/v1", tags=["scoring"])
 
@@ -51,32 +53,51 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
 T = TypeVar("T")
 
 
-async def _call(size: int, function: Callable[..., T], *args: Any) -> T:
+async def _call(size: int, function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     if size <= INLINE_TENANCIES:
-        return function(*args)
-    return await run_in_threadpool(function, *args)
+        return function(*args, **kwargs)
+    return await run_in_threadpool(function, *args, **kwargs)
 
 
-def _score(body: ScoreRequest, model: ServedModel, threads: int) -> ScoredRows:
+def _threads(size: int, settings: Settings) -> int | None:
+    # A small request runs on the event loop's core; a batch may use every core.
+    return settings.threads if size <= INLINE_TENANCIES else settings.batch_threads
+
+
+def _score(body: ScoreRequest, model: ServedModel, threads: int | None) -> ScoredRows:
     return score_rows(tenancy_tables(body.tenancies), body.as_of, model.bundle, threads=threads)
+
+
+def _item(explanation: Explanation, band: Any, rank: Any, eligible: Any) -> dict[str, Any]:
+    """One household's JSON-ready answer."""
+    described = explanation.to_dict()
+    return {
+        "tenancy_id": explanation.tenancy_id,
+        "probability": described["probability"],
+        "band": str(band),
+        "rank": int(rank),
+        "eligible": bool(eligible),
+        "reasons": described["reasons"],
+        "counterfactual": described["counterfactual"],
+    }
 
 
 def _items(scored: ScoredRows) -> dict[str, dict[str, Any]]:
     """One JSON-ready item per tenancy id."""
     scores = scored.scores
-    items = {}
-    for i, explanation in enumerate(scored.explanations):
-        described = explanation.to_dict()
-        items[explanation.tenancy_id] = {
-            "tenancy_id": explanation.tenancy_id,
-            "probability": described["probability"],
-            "band": str(scores["band"].iat[i]),
-            "rank": int(scores["rank"].to_numpy()[i]),
-            "eligible": bool(scores["eligible"].iat[i]),
-            "reasons": described["reasons"],
-            "counterfactual": described["counterfactual"],
-        }
-    return items
+    bands, ranks, eligible = (scores[c].to_numpy() for c in ("band", "rank", "eligible"))
+    return {
+        e.tenancy_id: _item(e, bands[i], ranks[i], eligible[i])
+        for i, e in enumerate(scored.explanations)
+    }
+
+
+def _json(content: dict[str, Any], status_code: int = 200) -> Response:
+    # The body is built here from plain values, and its shape is the response model's
+    # (the route tests and the fuzzing check it): FastAPI's second validation of the
+    # answer would only cost time.
+    body = json.dumps(content, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+    return Response(body.encode("utf-8"), status_code=status_code, media_type="application/json")
 
 
 def _audit_entries(
@@ -122,7 +143,7 @@ async def scores(
     key: ScorerDep,
     model: ModelDep,
     request_id: RequestIdDep,
-) -> dict[str, Any]:
+) -> Response:
     """Score each tenancy at ``as_of``, with its reasons.
 
     Each tenancy gets its probability, band, rank within the request, up to four
@@ -130,7 +151,8 @@ async def scores(
     features are built from the facts sent, by the code the model was trained on;
     facts posted on or after ``as_of`` are ignored. Scores come back in request order.
     """
-    scored = await _call(len(body.tenancies), _score, body, model, services.settings.threads)
+    size = len(body.tenancies)
+    scored = await _call(size, _score, body, model, _threads(size, services.settings))
     by_id = _items(scored)
     items = [by_id[t.tenancy_id] for t in body.tenancies]
     services.audit.record(
@@ -143,7 +165,7 @@ async def scores(
             as_of=body.as_of,
         )
     )
-    return {"model": model.identity(), "as_of": body.as_of, "scores": items}
+    return _json({"model": model.identity(), "as_of": body.as_of.isoformat(), "scores": items})
 
 
 @router.post(
@@ -158,7 +180,7 @@ async def worklist(
     key: ScorerDep,
     model: ModelDep,
     request_id: RequestIdDep,
-) -> dict[str, Any]:
+) -> Response:
     """Return the ``capacity`` eligible households to contact first, with their reasons.
 
     When the service's hold-out share (``RISK_API_HOLDOUT_SHARE``, off by default) is
@@ -167,15 +189,26 @@ async def worklist(
     still holds ``capacity`` households to contact. Every draw is recorded, so that the
     landlord can later compare the outcomes of contacted and held-out households.
     """
-    scored = await _call(len(body.tenancies), _score, body, model, services.settings.threads)
+    size = len(body.tenancies)
     share = services.settings.holdout_share
-    listed = worklist_with_holdout(scored.scores, body.capacity, share, np.random.default_rng())
-    by_id = _items(scored)
-    eligible = int(scored.scores["eligible"].sum())
+    listed, explanations, eligible = await _call(
+        size,
+        worklist_rows,
+        tenancy_tables(body.tenancies),
+        body.as_of,
+        model.bundle,
+        body.capacity,
+        share,
+        np.random.default_rng(),
+        threads=_threads(size, services.settings),
+    )
     contact: list[dict[str, Any]] = []
     held: list[dict[str, Any]] = []
-    for tenancy_id, held_out in zip(listed["tenancy_id"], listed["held_out"], strict=True):
-        item = {**by_id[tenancy_id], "held_out": bool(held_out)}
+    columns = (listed[c].to_numpy() for c in ("band", "rank", "eligible", "held_out"))
+    for explanation, band, rank, eligible_row, held_out in zip(
+        explanations, *columns, strict=True
+    ):
+        item = {**_item(explanation, band, rank, eligible_row), "held_out": bool(held_out)}
         (held if held_out else contact).append(item)
     listed_items = contact + held
     services.audit.record(
@@ -204,15 +237,17 @@ async def worklist(
         ]
         # The draw must be on record before the list is handed out: written, not queued.
         await run_in_threadpool(services.outcomes.record_holdout, rows)
-    return {
-        "model": model.identity(),
-        "as_of": body.as_of,
-        "capacity": len(contact),
-        "eligible": eligible,
-        "holdout_share": share,
-        "contact": sorted(contact, key=lambda item: item["rank"]),
-        "held_out": sorted(held, key=lambda item: item["rank"]),
-    }
+    return _json(
+        {
+            "model": model.identity(),
+            "as_of": body.as_of.isoformat(),
+            "capacity": len(contact),
+            "eligible": eligible,
+            "holdout_share": share,
+            "contact": contact,
+            "held_out": held,
+        }
+    )
 
 
 @router.post(

@@ -34,7 +34,8 @@ class Settings(BaseSettings):
         File holding the secret key of the tenancy pseudonyms in the audit log; created
         (mode 0600) on first start when missing.
     max_body_bytes
-        Larger request bodies are refused with 413 before they are read.
+        Larger request bodies are refused with 413 before they are read. 5,000 tenancies
+        with 24 months of ledger take about 47 MB of JSON.
     max_tenancies
         Most tenancies in one call.
     holdout_share
@@ -45,7 +46,9 @@ class Settings(BaseSettings):
         How long an authenticated key is trusted without reading the key store again; a
         revoked key stops working within this delay.
     threads
-        LightGBM threads per request (1: the service runs one request per core).
+        LightGBM threads of a small request (1: it runs on the event loop's core).
+    batch_threads
+        DuckDB and LightGBM threads of a large request (every core when unset).
     """
 
     model_config = SettingsConfigDict(env_prefix="RISK_API_", env_file=".env", extra="ignore")
@@ -55,8 +58,9 @@ class Settings(BaseSettings):
     tracking_uri: str | None = None
     database_url: str = "sqlite:///var/risk-api.db"
     pseudonym_key_file: Path = Path("var/pseudonym.key")
-    max_body_bytes: int = Field(default=8 * 1024 * 1024, gt=0)
+    max_body_bytes: int = Field(default=64 * 1024 * 1024, gt=0)
     max_tenancies: int = Field(default=MAX_TENANCIES, gt=0, le=MAX_TENANCIES)
     holdout_share: float = Field(default=0.0, ge=0.0, lt=1.0)
     key_cache_seconds: float = Field(default=5.0, ge=0.0)
     threads: int = Field(default=1, gt=0)
+    batch_threads: int | None = Field(default=None, gt=0)

@@ -16,13 +16,16 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from risk.bundle import ModelBundle
-from risk.explanation import Explanation
+from risk.explanation import Explanation, explain
 from risk.features import build_features, feature_rows
+from risk.holdout import worklist_with_holdout
+from risk.metrics import CapacityLike
 from risk.portfolio import Portfolio
-from risk.scoring import score_and_explain
+from risk.scoring import score_and_explain, score_features
 from risk.timeline import DateLike
 
 #: Requests with at most this many tenancies build their features on SQLite, larger ones
@@ -73,12 +76,65 @@ def score_rows(
     -------
     ScoredRows
     """
-    if len(rows.get("tenancies", ())) <= SMALL_REQUEST:
-        features = feature_rows(rows, as_of).to_frame()
-    else:
-        features = build_features(Portfolio.from_rows(rows), as_of, threads=threads)
+    features = request_features(rows, as_of, threads=threads)
     scores, explanations = score_and_explain(features, bundle, threads=threads)
     return ScoredRows(scores=scores, explanations=explanations)
+
+
+def request_features(
+    rows: Mapping[str, Sequence[tuple[Any, ...]]], as_of: DateLike, *, threads: int | None = 1
+) -> pd.DataFrame:
+    """Build the features of a request's tenancies, on the engine that suits its size.
+
+    Parameters are those of :func:`score_rows`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The frame of :func:`risk.build_features`, sorted by ``tenancy_id``.
+    """
+    if len(rows.get("tenancies", ())) <= SMALL_REQUEST:
+        return feature_rows(rows, as_of).to_frame()
+    return build_features(Portfolio.from_rows(rows), as_of, threads=threads)
+
+
+def worklist_rows(
+    rows: Mapping[str, Sequence[tuple[Any, ...]]],
+    as_of: DateLike,
+    bundle: ModelBundle,
+    capacity_k: CapacityLike,
+    holdout_share: float,
+    rng: np.random.Generator | None = None,
+    *,
+    threads: int | None = 1,
+) -> tuple[pd.DataFrame, list[Explanation], int]:
+    """Rank a request's tenancies and explain only the households of the work list.
+
+    Reasons cost most of the scoring time (exact SHAP values), and only the listed
+    households need them: the others are scored and ranked, not explained.
+
+    Parameters
+    ----------
+    rows, as_of, bundle, threads
+        As for :func:`score_rows`.
+    capacity_k
+        Households the team can contact (see :func:`risk.scoring.worklist`).
+    holdout_share, rng
+        The random hold-out (see :func:`risk.holdout.worklist_with_holdout`).
+
+    Returns
+    -------
+    (pandas.DataFrame, list of Explanation, int)
+        The listed rows in rank order (scores columns and ``held_out``), their
+        explanations in the same order, and the number of eligible households.
+    """
+    features = request_features(rows, as_of, threads=threads)
+    scores = score_features(features, bundle, threads=threads)
+    listed = worklist_with_holdout(scores, capacity_k, holdout_share, rng)
+    position = pd.Series(np.arange(len(scores)), index=scores["tenancy_id"].to_numpy())
+    chosen = features.iloc[position.loc[listed["tenancy_id"].to_numpy()].to_numpy()]
+    explanations = explain(bundle, chosen.reset_index(drop=True), threads=threads)
+    return listed, explanations, int(scores["eligible"].sum())
 
 
 def warm_up(as_of: DateLike) -> None:
