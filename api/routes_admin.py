@@ -20,7 +20,7 @@ from risk.catalogue import FEATURES, LEVERS
 from risk.registry import RegistryError
 from risk_api.deps import AdminDep, AuditorDep, ModelDep, ModelReaderDep, ServicesDep
 from risk_api.facts import MAX_ID_LENGTH
-from risk_api.schemas import ProblemDetail
+from risk_api.schemas import EXAMPLE_SCORE, ProblemDetail, example_response
 
 router = APIRouter()
 
@@ -89,12 +89,78 @@ NOTICE_EN = (
     "or eviction."
 )
 
+EXAMPLE_MODEL_DESCRIPTION = {
+    "name": "arrears-risk",
+    "version": "4",
+    "alias": "champion",
+    "uri": "models:/arrears-risk@champion",
+    "loaded_at": "2024-06-01T06:00:02Z",
+    "trained_at": "2024-05-28T21:14:05+00:00",
+    "train_until": "2024-05-01",
+    "label": "first_arrears",
+    "horizon_months": 3,
+    "bands": {"high": 0.18, "elevated": 0.05},
+    "metrics": {"roc_auc": 0.90, "capture@5%": 0.42, "brier": 0.032, "ece": 0.003},
+    "model_sha256": "5a524a07d6c16fa9b18878aa761f12d2d9b771ff52b7e17a1f9d430ef5da4327",
+    "catalogue_version": "1.0.0",
+    "catalogue_fingerprint": "c878faa675888103dcc698cc7560023ce6a6906fe135aa1e05d50f754efccb73",
+    "features": ["balance_eur", "effort_rate"],
+    "catalogue": [
+        {
+            "name": "balance_eur",
+            "family": "ledger",
+            "description": "Amount owed at as-of, EUR (positive = the tenant owes).",
+            "unit": "EUR",
+            "direction": 1,
+            "label_fr": "Solde impayé",
+            "label_en": "Unpaid balance",
+            "reason_fr": "Solde impayé de {value} €",
+            "reason_en": "Unpaid balance of {value} EUR",
+            "reason_code": "BALANCE",
+            "categories": [],
+            "actionable": True,
+            "lever": "payment_plan",
+            "lever_fr": "Proposer un plan d'apurement",
+            "lever_en": "Offer a payment plan",
+        }
+    ],
+    "notice_fr": NOTICE_FR,
+    "notice_en": NOTICE_EN,
+}
+EXAMPLE_AUDIT_PAGE = {
+    "rows": [
+        {
+            "id": 1812,
+            "time": "2024-06-01T08:12:44.120931+00:00",
+            "request_id": "9f1c2e0a4b7d4c6e8a1b2c3d4e5f6a7b",
+            "key_id": "5358a5a25dfb",
+            "route": "/v1/scores",
+            "model_name": "arrears-risk",
+            "model_version": "4",
+            "model_alias": "champion",
+            "as_of": "2024-06-01",
+            "tenancy_pseudonym": "0118d9037f23e1de1775",
+            "probability": EXAMPLE_SCORE["probability"],
+            "band": "high",
+            "rank": 1,
+            "reason_codes": ["BALANCE", "AFFORDABILITY"],
+            "held_out": None,
+        }
+    ],
+    "limit": 100,
+    "offset": 0,
+}
+
 
 @router.get(
     "/v1/model",
     response_model=ModelDescription,
     tags=["audit"],
-    responses={401: {"model": ProblemDetail}, 403: {"model": ProblemDetail}},
+    responses={
+        200: example_response(EXAMPLE_MODEL_DESCRIPTION),
+        401: {"model": ProblemDetail},
+        403: {"model": ProblemDetail},
+    },
     summary="Describe the model in service",
 )
 async def model_description(model: ModelDep, key: ModelReaderDep) -> dict[str, Any]:
@@ -135,7 +201,11 @@ Text = Annotated[str | None, Query(min_length=1, max_length=MAX_ID_LENGTH)]
     "/v1/audit",
     response_model=AuditPage,
     tags=["audit"],
-    responses={401: {"model": ProblemDetail}, 403: {"model": ProblemDetail}},
+    responses={
+        200: example_response(EXAMPLE_AUDIT_PAGE),
+        401: {"model": ProblemDetail},
+        403: {"model": ProblemDetail},
+    },
     summary="Read the audit log",
 )
 async def audit_log(
@@ -211,6 +281,12 @@ class ReloadResponse(BaseModel):
     response_model=ReloadResponse,
     tags=["admin"],
     responses={
+        200: example_response(
+            {
+                "previous": {"name": "arrears-risk", "version": "3", "alias": "champion"},
+                "current": {"name": "arrears-risk", "version": "4", "alias": "champion"},
+            }
+        ),
         401: {"model": ProblemDetail},
         403: {"model": ProblemDetail},
         409: {"model": ProblemDetail, "description": "The new model failed its checks."},
@@ -238,7 +314,12 @@ async def reload(
     }
 
 
-@router.get("/healthz", tags=["health"], summary="The process answers")
+@router.get(
+    "/healthz",
+    tags=["health"],
+    summary="The process answers",
+    responses={200: example_response({"status": "ok"})},
+)
 async def healthz() -> dict[str, str]:
     """Answer 200 while the process runs."""
     return {"status": "ok"}
@@ -248,7 +329,15 @@ async def healthz() -> dict[str, str]:
     "/readyz",
     tags=["health"],
     summary="The service can score",
-    responses={503: {"description": "No verified model loaded."}},
+    responses={
+        200: example_response(
+            {
+                "status": "ready",
+                "model": {"name": "arrears-risk", "version": "4", "alias": "champion"},
+            }
+        ),
+        503: example_response({"status": "not ready", "model": None}, "No verified model."),
+    },
 )
 async def readyz(services: ServicesDep) -> JSONResponse:
     """200 with the model's identity once a verified model is loaded, else 503."""

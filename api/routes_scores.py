@@ -25,6 +25,8 @@ from risk_api.facts import tenancy_tables
 from risk_api.model_store import ServedModel
 from risk_api.outcomes import ContactOutcome, HoldoutRow
 from risk_api.schemas import (
+    EXAMPLE_SCORE_RESPONSE,
+    EXAMPLE_WORKLIST_RESPONSE,
     OutcomesRequest,
     OutcomesResponse,
     ProblemDetail,
@@ -32,6 +34,7 @@ from risk_api.schemas import (
     ScoreResponse,
     WorklistRequest,
     WorklistResponse,
+    example_response,
 )
 from risk_api.settings import Settings
 
@@ -134,7 +137,7 @@ def _audit_entries(
 @router.post(
     "/scores",
     response_model=ScoreResponse,
-    responses=_ERRORS,
+    responses={200: example_response(EXAMPLE_SCORE_RESPONSE), **_ERRORS},
     summary="Score tenancies from their raw facts, with reasons",
 )
 async def scores(
@@ -171,7 +174,7 @@ async def scores(
 @router.post(
     "/worklist",
     response_model=WorklistResponse,
-    responses=_ERRORS,
+    responses={200: example_response(EXAMPLE_WORKLIST_RESPONSE), **_ERRORS},
     summary="The households to contact first this cycle",
 )
 async def worklist(
@@ -205,9 +208,7 @@ async def worklist(
     contact: list[dict[str, Any]] = []
     held: list[dict[str, Any]] = []
     columns = (listed[c].to_numpy() for c in ("band", "rank", "eligible", "held_out"))
-    for explanation, band, rank, eligible_row, held_out in zip(
-        explanations, *columns, strict=True
-    ):
+    for explanation, band, rank, eligible_row, held_out in zip(explanations, *columns, strict=True):
         item = {**_item(explanation, band, rank, eligible_row), "held_out": bool(held_out)}
         (held if held_out else contact).append(item)
     listed_items = contact + held
@@ -254,7 +255,10 @@ async def worklist(
     "/outcomes",
     response_model=OutcomesResponse,
     status_code=status.HTTP_201_CREATED,
-    responses={k: v for k, v in _ERRORS.items() if k != 503},
+    responses={
+        201: example_response({"recorded": 1}, "Stored."),
+        **{k: v for k, v in _ERRORS.items() if k != 503},
+    },
     summary="Record what happened after contact",
 )
 async def outcomes(body: OutcomesRequest, services: ServicesDep, key: ScorerDep) -> dict[str, int]:

@@ -254,3 +254,71 @@ class ProblemDetail(BaseModel):
 
     message: str
     detail: list[dict[str, Any]] | None = None
+
+
+# --- OpenAPI examples of the answers ------------------------------------------------------
+
+EXAMPLE_MODEL = {"name": "arrears-risk", "version": "4", "alias": "champion"}
+# A real answer of the demo's model (rounded): the household ranked first on 2024-06-01.
+EXAMPLE_SCORE: dict[str, Any] = {
+    "tenancy_id": "T0004211",
+    "probability": 0.9004,
+    "band": "high",
+    "rank": 1,
+    "eligible": True,
+    "reasons": [
+        {
+            "code": "BALANCE",
+            "feature": "balance_eur",
+            "value": 484.05,
+            "value_fr": "484",
+            "value_en": "484",
+            "text_fr": "Solde impayé de 484 €",
+            "text_en": "Unpaid balance of 484 EUR",
+            "contribution": 2.997,
+            "lever": "payment_plan",
+            "lever_fr": "Proposer un plan d'apurement",
+            "lever_en": "Offer a payment plan",
+            "actionable": True,
+        },
+        {
+            "code": "AFFORDABILITY",
+            "feature": "effort_rate",
+            "value": 0.4482,
+            "value_fr": "45 %",
+            "value_en": "45%",
+            "text_fr": "Taux d'effort de 45 %",
+            "text_en": "Housing cost ratio of 45%",
+            "contribution": 0.584,
+            "lever": "transfer_cheaper_home",
+            "lever_fr": "Proposer une mutation vers un logement moins cher",
+            "lever_en": "Offer a transfer to a cheaper home",
+            "actionable": True,
+        },
+    ],
+    "counterfactual": {
+        "feature": "balance_eur",
+        "value": 0.0,
+        "probability_before": 0.9004,
+        "probability_after": 0.1566,
+        "text_fr": "Si le solde impayé était ramené à 0 € (plan d'apurement, FSL), la "
+        "probabilité passerait de 0,90 à 0,16",
+        "text_en": "If the unpaid balance were brought down to 0 EUR (payment plan, FSL), "
+        "the probability would fall from 0.90 to 0.16",
+    },
+}
+EXAMPLE_SCORE_RESPONSE = {"model": EXAMPLE_MODEL, "as_of": "2024-06-01", "scores": [EXAMPLE_SCORE]}
+EXAMPLE_WORKLIST_RESPONSE = {
+    "model": EXAMPLE_MODEL,
+    "as_of": "2024-06-01",
+    "capacity": 1,
+    "eligible": 1,
+    "holdout_share": 0.0,
+    "contact": [{**EXAMPLE_SCORE, "held_out": False}],
+    "held_out": [],
+}
+
+
+def example_response(example: Any, description: str = "Success.") -> dict[str, Any]:
+    """Return an OpenAPI response entry showing ``example``."""
+    return {"description": description, "content": {"application/json": {"example": example}}}
