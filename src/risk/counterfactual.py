@@ -62,7 +62,7 @@ from risk.features.income import (
     OTHER_ADULT_UNITS,
     TWO_ADULT_HOUSEHOLDS,
 )
-from risk.matrix import column_values, feature_matrix
+from risk.matrix import column_positions, column_values, feature_matrix
 
 #: Error raised when a feature declares no counterfactual change.
 NO_CHANGE = "feature {name!r} declares no counterfactual change in the catalogue"
@@ -230,7 +230,9 @@ def _changed_rows(
 
 def _columns(features: pd.DataFrame, matrix: np.ndarray, names: Sequence[str]) -> Columns:
     """Read the columns the rules need, as :func:`_column` gives them, from the matrix if there."""
-    wanted = [name for name in features.columns if name in _NUMERIC]
+    positions = column_positions(features.columns)
+    labels = features.columns if positions is None else positions
+    wanted = [name for name in labels if name in _NUMERIC]
     stored = column_values(features, wanted)
     out: Columns = {}
     for name, values in zip(wanted, stored, strict=True):
@@ -250,10 +252,16 @@ def _columns(features: pd.DataFrame, matrix: np.ndarray, names: Sequence[str]) -
 
 
 def _position(names: Sequence[str], name: str) -> int | None:
-    try:
-        return list(names).index(name)
-    except ValueError:
-        return None
+    return _name_positions(tuple(names)).get(name)
+
+
+@functools.lru_cache(maxsize=64)
+def _name_positions(names: tuple[str, ...]) -> dict[str, int]:
+    # The first position of each name, as list.index gives it.
+    out: dict[str, int] = {}
+    for j, name in enumerate(names):
+        out.setdefault(name, j)
+    return out
 
 
 def candidate_changes(

@@ -37,7 +37,7 @@ import pandas as pd
 from risk.bundle import ModelBundle
 from risk.catalogue import get_feature
 from risk.counterfactual import best_changes, candidate_changes
-from risk.matrix import column_values, feature_matrix
+from risk.matrix import column_values, feature_matrix, numpy_column, text_column
 from risk.wording import ReasonTable, counterfactual_text, format_value, reason_text, word_reasons
 
 __all__ = [
@@ -391,7 +391,7 @@ def row_ids(features: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     if ids is None or dates is None:
         missing = [c for c in ("tenancy_id", "as_of") if c not in features.columns]
         raise ValueError(NO_IDS.format(columns=", ".join(missing)))
-    return features["tenancy_id"].astype(str).to_numpy(), features["as_of"].to_numpy()
+    return text_column(features, "tenancy_id"), numpy_column(features, "as_of")
 
 
 # --- what depends only on the bundle ----------------------------------------------------

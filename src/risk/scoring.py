@@ -44,6 +44,14 @@ from risk.explanation import (
 from risk.features import build_features
 from risk.features.source import PortfolioSource
 from risk.labels import LABELS
+from risk.matrix import (
+    column_positions,
+    column_values,
+    float_column,
+    frame_of,
+    numpy_column,
+    text_column,
+)
 from risk.metrics import Capacity, CapacityLike, parse_capacity
 from risk.timeline import DateLike, as_of_dates
 
@@ -234,20 +242,17 @@ def score_and_explain(
 def _scores_frame(features: pd.DataFrame, bundle: ModelBundle, scored: Scored) -> pd.DataFrame:
     probability = scored.probability
     eligible = ~in_arrears(features, bundle.label)
-    tenancy_id = features["tenancy_id"].astype(str).to_numpy()
-    scores = pd.DataFrame(
-        {
-            "tenancy_id": tenancy_id,
-            "as_of": features["as_of"].to_numpy(),
-            "probability": probability,
-            "raw_score": scored.raw_score,
-            "band": bundle.band(probability).astype(str),
-            "eligible": eligible,
-            "rank": _rank(tenancy_id, scored.raw_score, probability, eligible),
-        },
-        index=features.index,
-    )
-    return scores
+    tenancy_id = text_column(features, "tenancy_id")
+    columns = {
+        "tenancy_id": tenancy_id,
+        "as_of": numpy_column(features, "as_of"),
+        "probability": probability,
+        "raw_score": scored.raw_score,
+        "band": bundle.band(probability).astype(str),
+        "eligible": eligible,
+        "rank": _rank(tenancy_id, scored.raw_score, probability, eligible),
+    }
+    return frame_of(columns, features.index)
 
 
 def in_arrears(features: pd.DataFrame, label: str = "first_arrears") -> np.ndarray:
@@ -264,7 +269,9 @@ def in_arrears(features: pd.DataFrame, label: str = "first_arrears") -> np.ndarr
     -------
     numpy.ndarray of bool
     """
-    missing = [c for c in ("balance_eur", "balance_months") if c not in features.columns]
+    positions = column_positions(features.columns)
+    present = features.columns if positions is None else positions
+    missing = [c for c in ("balance_eur", "balance_months") if c not in present]
     if missing:
         raise ValueError(NO_BALANCE.format(columns=", ".join(missing)))
     definition = LABELS.get(label)
@@ -272,8 +279,14 @@ def in_arrears(features: pd.DataFrame, label: str = "first_arrears") -> np.ndarr
     eur = None
     if definition is not None and definition.threshold_months is not None:
         months, eur = definition.threshold_months, definition.threshold_eur
-    balance = features["balance_eur"].to_numpy(dtype=np.float64, na_value=np.nan)
-    balance_months = features["balance_months"].to_numpy(dtype=np.float64, na_value=np.nan)
+    balance, balance_months = (
+        float_column(features, name, stored)
+        for name, stored in zip(
+            ("balance_eur", "balance_months"),
+            column_values(features, ("balance_eur", "balance_months")),
+            strict=True,
+        )
+    )
     # The residual rent is not a feature; balance_months = balance / residual gives it back.
     with np.errstate(divide="ignore", invalid="ignore"):
         residual = np.where(balance_months != 0, balance / balance_months, np.nan)
