@@ -139,21 +139,37 @@ def tenancy_tables(tenancies: list[Any]) -> dict[str, list[tuple[Any, ...]]]:
     -------
     dict
         For every contract table, its rows as tuples in the contract's column order
-        (dates as :class:`datetime.date`, absent optional values as None).
+        (dates as ISO ``YYYY-MM-DD`` text, absent optional values as None).
     """
     tables: dict[str, list[tuple[Any, ...]]] = {name: [] for name in TABLES}
-    tenancy_columns = TENANCIES.column_names
-    child_columns = {name: TABLES[name].column_names[1:] for name in CHILD_TABLES}
     for tenancy in tenancies:
         values = tenancy.__dict__
         tenancy_id = values["tenancy_id"]
-        tables[TENANCIES.name].append(tuple(values[c] for c in tenancy_columns))
+        tables[TENANCIES.name].append(_row(values, _COLUMNS[TENANCIES.name]))
         for name in CHILD_TABLES:
-            columns = child_columns[name]
-            tables[name].extend(
-                (tenancy_id, *(row.__dict__[c] for c in columns)) for row in values[name]
-            )
+            columns = _COLUMNS[name]
+            tables[name].extend((tenancy_id, *_row(row.__dict__, columns)) for row in values[name])
     return tables
+
+
+#: Columns of each table as the request carries them, each with whether it holds dates.
+_COLUMNS = {
+    name: tuple(
+        (c.name, c.kind == "date")
+        for c in table.columns
+        if not (name != TENANCIES.name and c.name == "tenancy_id")
+    )
+    for name, table in TABLES.items()
+}
+
+
+def _row(values: dict[str, Any], columns: tuple[tuple[str, bool], ...]) -> tuple[Any, ...]:
+    # Dates go back to the ISO text they came as: the feature engine takes that as is.
+    out = []
+    for column, is_date in columns:
+        value = values[column]
+        out.append(value.isoformat() if is_date and value is not None else value)
+    return tuple(out)
 
 
 def facts_from_portfolio(
