@@ -17,6 +17,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from risk.serving import warm_up
@@ -27,6 +28,7 @@ from risk_api.keys import KeyStore
 from risk_api.model_store import ModelStore
 from risk_api.outcomes import OutcomeStore
 from risk_api.routes_admin import router as admin_router
+from risk_api.routes_scores import mark_prepared
 from risk_api.routes_scores import router as scores_router
 from risk_api.settings import Settings
 
@@ -34,6 +36,8 @@ logger = logging.getLogger("risk_api")
 
 #: 413 message.
 BODY_TOO_LARGE = "request body is larger than {limit} bytes"
+#: 503 message when the service's database refuses a write or a read.
+DATABASE_UNAVAILABLE = "the service's database is unavailable; nothing was stored, try again"
 #: 500 message: never expected; the error is logged with its request id.
 INTERNAL_ERROR = "internal error; it has been logged"
 
@@ -156,6 +160,12 @@ async def _http_error(request: Request, error: Exception) -> JSONResponse:
     )
 
 
+async def _database_error(request: Request, error: Exception) -> JSONResponse:
+    # The engines hide statement parameters, so the logged error names no tenancy.
+    logger.error("database error on %s %s: %s", request.method, request.url.path, error)
+    return JSONResponse({"message": DATABASE_UNAVAILABLE, "detail": None}, status_code=503)
+
+
 async def _unexpected(request: Request, error: Exception) -> JSONResponse:
     logger.exception("unexpected error on %s %s", request.method, request.url.path)
     return JSONResponse({"message": INTERNAL_ERROR, "detail": None}, status_code=500)
@@ -165,6 +175,8 @@ def build_services(settings: Settings) -> Services:
     """Open the database and the stores, and load the configured model if it can be."""
     engine = make_engine(settings.database_url)
     create_schema(engine)
+    # One server secret for the audit pseudonyms and the hold-out draw (keyed apart).
+    pseudonym_key = read_or_create_key(settings.pseudonym_key_file)
     models = ModelStore(settings.tracking_root, settings.tracking_uri)
     try:
         models.load(settings.model)
@@ -174,8 +186,9 @@ def build_services(settings: Settings) -> Services:
         settings=settings,
         models=models,
         keys=KeyStore(engine, cache_seconds=settings.key_cache_seconds),
-        audit=AuditLog(engine, read_or_create_key(settings.pseudonym_key_file)),
+        audit=AuditLog(engine, pseudonym_key),
         outcomes=OutcomeStore(engine),
+        holdout_key=pseudonym_key,
     )
 
 
@@ -201,7 +214,9 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
         app.state.services = services if services is not None else build_services(settings)
         # Today's feature query, translated and prepared on the thread that runs the
         # small requests, before the first one arrives.
-        warm_up(dt.date.today())
+        today = dt.date.today()
+        warm_up(today)
+        mark_prepared(today)
         try:
             yield
         finally:
@@ -221,6 +236,7 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     app.include_router(admin_router)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(SQLAlchemyError, _database_error)
     app.add_exception_handler(Exception, _unexpected)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     return app

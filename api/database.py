@@ -121,7 +121,7 @@ def make_engine(url: str) -> sa.Engine:
     if parsed.drivername == "postgresql":
         parsed = parsed.set(drivername="postgresql+psycopg")
     if parsed.get_backend_name() != "sqlite":
-        return sa.create_engine(parsed, pool_pre_ping=True)
+        return sa.create_engine(parsed, pool_pre_ping=True, hide_parameters=True)
     database = parsed.database or ""
     in_memory = database in ("", ":memory:") or database.startswith("file::memory:")
     if in_memory:
@@ -130,12 +130,15 @@ def make_engine(url: str) -> sa.Engine:
             parsed,
             connect_args={"check_same_thread": False},
             poolclass=sa.pool.StaticPool,
+            hide_parameters=True,
         )
     else:
         Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
         engine = sa.create_engine(
             parsed,
             connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_SECONDS},
+            # A failed statement's message must not carry tenancy ids into the logs.
+            hide_parameters=True,
         )
     sa.event.listen(engine, "connect", _sqlite_pragmas)
     return engine

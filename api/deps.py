@@ -13,6 +13,7 @@ key gets 401, a valid key of another role 403.
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -46,6 +47,7 @@ class Services:
     keys: KeyStore
     audit: AuditLog
     outcomes: OutcomeStore
+    holdout_key: bytes
 
 
 async def get_services(request: Request) -> Services:
@@ -103,10 +105,17 @@ async def served_model(services: ServicesDep) -> ServedModel:
 ModelDep = Annotated[ServedModel, Depends(served_model)]
 
 
+_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
+
+
 async def request_id(request: Request) -> str:
-    """Return the caller's ``X-Request-ID`` (kept in the audit log), or a new one."""
+    """Return the caller's ``X-Request-ID`` (kept in the audit log), or a new one.
+
+    Only a plain token is kept: the header is the caller's free text, and the audit log
+    holds none (a tool could put a name there).
+    """
     given = request.headers.get("x-request-id", "")
-    return given[:64] if given else uuid.uuid4().hex
+    return given if _REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
 
 
 RequestIdDep = Annotated[str, Depends(request_id)]

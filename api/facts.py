@@ -37,6 +37,9 @@ MAX_ID_LENGTH = 64
 #: Earliest and latest dates accepted anywhere in a request (pandas' range is 1677-2262).
 FIRST_DATE = dt.date(1900, 1, 1)
 LAST_DATE = dt.date(2199, 12, 31)
+#: An identifier: printable text, no control character (a NUL cannot be stored by
+#: PostgreSQL, a line break would forge a log line).
+ID_PATTERN = r"^[^\x00-\x1f\x7f]+$"
 #: Most rows of one child table for one tenancy (ten years of a busy ledger).
 MAX_ROWS_PER_TABLE = 2_000
 
@@ -60,7 +63,9 @@ class ContractRow(BaseModel):
 def _annotation(column: Column) -> Any:
     kind = column.kind
     if kind == "id":
-        base: Any = Annotated[str, Field(min_length=1, max_length=MAX_ID_LENGTH)]
+        base: Any = Annotated[
+            str, Field(min_length=1, max_length=MAX_ID_LENGTH, pattern=ID_PATTERN)
+        ]
     elif kind == "date":
         base = Annotated[dt.date, Field(ge=FIRST_DATE, le=LAST_DATE)]
     elif kind == "money":
@@ -119,9 +124,31 @@ def _child_list(name: str) -> tuple[Any, Any]:
     )
 
 
+class _UniqueKeys(BaseModel):
+    """Refuse two rows of a child table with the same contract key (as the export check).
+
+    Two incomes with the same dates would leave the income in force to row order.
+    """
+
+    @model_validator(mode="after")
+    def _keys_unique(self) -> _UniqueKeys:
+        for name in CHILD_TABLES:
+            key = TABLES[name].key[1:]  # the tenancy id is the enclosing one
+            if not key:
+                continue
+            seen: set[tuple[Any, ...]] = set()
+            for i, row in enumerate(getattr(self, name)):
+                value = tuple(getattr(row, c) for c in key)
+                if value in seen:
+                    shown = ", ".join(f"{c} {v}" for c, v in zip(key, value, strict=True))
+                    raise ValueError(f"{name}[{i}]: another row has the same {shown}")
+                seen.add(value)
+        return self
+
+
 TenancyFacts: type[ContractRow] = create_model(  # type: ignore[call-overload]
     "TenancyFacts",
-    __base__=_TenancyColumns,
+    __base__=(_TenancyColumns, _UniqueKeys),
     __doc__="One tenancy with its incomes, APL history, recent ledger and follow-ups.",
     **{name: _child_list(name) for name in CHILD_TABLES},
 )

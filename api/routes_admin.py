@@ -19,7 +19,7 @@ from risk.bundle import BundleError
 from risk.catalogue import FEATURES, LEVERS
 from risk.registry import RegistryError
 from risk_api.deps import AdminDep, AuditorDep, ModelDep, ModelReaderDep, ServicesDep
-from risk_api.facts import MAX_ID_LENGTH
+from risk_api.facts import FIRST_DATE, LAST_DATE, MAX_ID_LENGTH
 from risk_api.schemas import EXAMPLE_SCORE, ProblemDetail, example_response
 
 router = APIRouter()
@@ -163,7 +163,7 @@ EXAMPLE_AUDIT_PAGE = {
     },
     summary="Describe the model in service",
 )
-async def model_description(model: ModelDep, key: ModelReaderDep) -> dict[str, Any]:
+async def model_description(key: ModelReaderDep, model: ModelDep) -> dict[str, Any]:
     """Name, version, alias, training date, headline metrics and the feature catalogue."""
     described = model.bundle.describe()
     return {
@@ -233,6 +233,12 @@ async def audit_log(
     A row holds the time, key id, route, model version, tenancy pseudonym, probability,
     band, rank and reason codes. No names, free text or incomes are kept.
     """
+    for name, value in (("since", since), ("until", until)):
+        if value is not None and not FIRST_DATE <= value.date() <= LAST_DATE:
+            raise HTTPException(
+                status.HTTP_422_UNPROCESSABLE_CONTENT,
+                detail=f"{name}: must be between {FIRST_DATE} and {LAST_DATE}",
+            )
 
     def read() -> list[dict[str, Any]]:
         # What this service scored up to now is in the answer (the writer runs behind).

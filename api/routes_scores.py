@@ -9,14 +9,15 @@ draw to the hold-out table.
 from __future__ import annotations
 
 import json
+from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-import numpy as np
 from fastapi import APIRouter, Response, status
 from fastapi.concurrency import run_in_threadpool
 
 from risk.explanation import Explanation
+from risk.features.dialect import QUERY_CACHE_SIZE
 from risk.serving import ScoredRows, score_rows, worklist_rows
 from risk_api.audit import AuditEntry
 from risk_api.database import utc_now
@@ -56,8 +57,37 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
 T = TypeVar("T")
 
 
-async def _call(size: int, function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-    if size <= INLINE_TENANCIES:
+#: ... and at most this many rows in all (a tenancy with ten years of ledger is a batch).
+INLINE_ROWS = 2_000
+#: As-of dates whose feature query is translated (as many as the translation cache holds).
+_PREPARED: OrderedDict[Any, None] = OrderedDict()
+
+
+def mark_prepared(as_of: Any) -> None:
+    """Record that the feature query of ``as_of`` is translated (see :func:`_inline`)."""
+    _PREPARED[as_of] = None
+    _PREPARED.move_to_end(as_of)
+    while len(_PREPARED) > QUERY_CACHE_SIZE:
+        _PREPARED.popitem(last=False)
+
+
+def _inline(body: ScoreRequest, size: int) -> bool:
+    """Whether the request is small enough to run on the event loop.
+
+    A date seen for the first time is not: translating its feature query takes a few
+    tenths of a second, done in a worker thread. The next request of that date, inline,
+    prepares it on the loop's thread in about 10 ms.
+    """
+    if size > INLINE_TENANCIES or body.as_of not in _PREPARED:
+        mark_prepared(body.as_of)
+        return False
+    _PREPARED.move_to_end(body.as_of)
+    rows = sum(len(t.incomes) + len(t.apl) + len(t.ledger) + len(t.support) for t in body.tenancies)
+    return rows <= INLINE_ROWS
+
+
+async def _call(inline: bool, function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    if inline:
         return function(*args, **kwargs)
     return await run_in_threadpool(function, *args, **kwargs)
 
@@ -155,7 +185,9 @@ async def scores(
     facts posted on or after ``as_of`` are ignored. Scores come back in request order.
     """
     size = len(body.tenancies)
-    scored = await _call(size, _score, body, model, _threads(size, services.settings))
+    scored = await _call(
+        _inline(body, size), _score, body, model, _threads(size, services.settings)
+    )
     by_id = _items(scored)
     items = [by_id[t.tenancy_id] for t in body.tenancies]
     services.audit.record(
@@ -194,34 +226,27 @@ async def worklist(
     """
     size = len(body.tenancies)
     share = services.settings.holdout_share
-    listed, explanations, eligible = await _call(
-        size,
+    result = await _call(
+        _inline(body, size),
         worklist_rows,
         tenancy_tables(body.tenancies),
         body.as_of,
         model.bundle,
         body.capacity,
         share,
-        np.random.default_rng(),
+        holdout_key=services.holdout_key,
         threads=_threads(size, services.settings),
     )
     contact: list[dict[str, Any]] = []
     held: list[dict[str, Any]] = []
+    listed = result.listed
     columns = (listed[c].to_numpy() for c in ("band", "rank", "eligible", "held_out"))
-    for explanation, band, rank, eligible_row, held_out in zip(explanations, *columns, strict=True):
+    for explanation, band, rank, eligible_row, held_out in zip(
+        result.explanations, *columns, strict=True
+    ):
         item = {**_item(explanation, band, rank, eligible_row), "held_out": bool(held_out)}
         (held if held_out else contact).append(item)
     listed_items = contact + held
-    services.audit.record(
-        _audit_entries(
-            listed_items,
-            route="/v1/worklist",
-            model=model,
-            key_id=key.key_id,
-            request_id=request_id,
-            as_of=body.as_of,
-        )
-    )
     if share > 0:
         rows = [
             HoldoutRow(
@@ -236,8 +261,39 @@ async def worklist(
             )
             for item in listed_items
         ]
-        # The draw must be on record before the list is handed out: written, not queued.
+        # The draw is on record before the list is handed out: written, not queued.
         await run_in_threadpool(services.outcomes.record_holdout, rows)
+    # Every household scored goes to the audit log; the listed ones with their reasons.
+    by_id = {item["tenancy_id"]: item for item in listed_items}
+    scores = result.scores
+    others = [
+        {
+            "tenancy_id": tenancy_id,
+            "probability": float(probability),
+            "band": str(band),
+            "rank": int(rank),
+            "reasons": [],
+        }
+        for tenancy_id, probability, band, rank in zip(
+            scores["tenancy_id"].to_numpy(),
+            scores["probability"].to_numpy(),
+            scores["band"].to_numpy(),
+            scores["rank"].to_numpy(),
+            strict=True,
+        )
+        if tenancy_id not in by_id
+    ]
+    services.audit.record(
+        _audit_entries(
+            listed_items + others,
+            route="/v1/worklist",
+            model=model,
+            key_id=key.key_id,
+            request_id=request_id,
+            as_of=body.as_of,
+        )
+    )
+    eligible = int(scores["eligible"].sum())
     return _json(
         {
             "model": model.identity(),

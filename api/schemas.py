@@ -7,7 +7,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from risk_api.facts import FIRST_DATE, LAST_DATE, MAX_ID_LENGTH, TenancyFacts
+from risk.metrics import parse_capacity
+from risk_api.facts import FIRST_DATE, ID_PATTERN, LAST_DATE, MAX_ID_LENGTH, TenancyFacts
 from risk_api.outcomes import OUTCOMES
 from risk_api.settings import MAX_TENANCIES
 
@@ -125,9 +126,13 @@ class WorklistRequest(ScoreRequest):
     )
 
     @model_validator(mode="after")
-    def _capacity_positive(self) -> WorklistRequest:
-        if isinstance(self.capacity, int) and self.capacity < 1:
-            raise ValueError("capacity: must be at least 1")
+    def _capacity_readable(self) -> WorklistRequest:
+        # The library's reading of a capacity, so that the route never meets one it
+        # refuses ("0%", "250%").
+        try:
+            parse_capacity(self.capacity)
+        except ValueError as error:
+            raise ValueError(f"capacity: {error}") from None
         return self
 
 
@@ -136,7 +141,7 @@ class Outcome(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    tenancy_id: str = Field(min_length=1, max_length=MAX_ID_LENGTH)
+    tenancy_id: str = Field(min_length=1, max_length=MAX_ID_LENGTH, pattern=ID_PATTERN)
     contact_date: dt.date = Field(ge=FIRST_DATE, le=LAST_DATE)
     outcome: Literal[OUTCOMES] = Field(  # type: ignore[valid-type]
         description="contacted, reached, payment_plan_agreed, benefit_file_opened or no_answer."

@@ -36,8 +36,6 @@ class Settings(BaseSettings):
     max_body_bytes
         Larger request bodies are refused with 413 before they are read. 5,000 tenancies
         with 24 months of ledger take about 47 MB of JSON.
-    max_tenancies
-        Most tenancies in one call.
     holdout_share
         Share of the eligible high-risk households of a work list drawn at random and
         marked "not contacted this cycle", so that the effect of contact can be measured
@@ -59,7 +57,6 @@ class Settings(BaseSettings):
     database_url: str = "sqlite:///var/risk-api.db"
     pseudonym_key_file: Path = Path("var/pseudonym.key")
     max_body_bytes: int = Field(default=64 * 1024 * 1024, gt=0)
-    max_tenancies: int = Field(default=MAX_TENANCIES, gt=0, le=MAX_TENANCIES)
     holdout_share: float = Field(default=0.0, ge=0.0, lt=1.0)
     key_cache_seconds: float = Field(default=5.0, ge=0.0)
     threads: int = Field(default=1, gt=0)

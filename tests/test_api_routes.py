@@ -339,3 +339,96 @@ def test_a_tenancy_scored_through_the_api_and_through_risk_score_agrees(
         assert codes == [row[f"reason_{k}_code"] for k in range(1, len(codes) + 1)]
         if len(codes) < 4:
             assert pd.isna(row[f"reason_{len(codes) + 1}_code"])
+
+
+# --- found in review ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("capacity", ["0%", "250%", 0, -3])
+def test_a_capacity_the_library_cannot_read_is_a_422_naming_it(api, facts, present_ids, capacity):
+    response = api.client.post(
+        "/v1/worklist",
+        json={"as_of": AS_OF, "capacity": capacity, "tenancies": facts(present_ids[:3])},
+        headers=api.headers("scorer"),
+    )
+    assert response.status_code == 422, response.text
+    assert "capacity" in response.json()["message"]
+
+
+def test_an_identifier_with_a_control_character_is_refused(api, facts, present_ids):
+    tenancy = {**facts(present_ids[:1])[0], "tenancy_id": "T\u0000z"}
+    assert _score(api, [tenancy]).status_code == 422
+    response = api.client.post(
+        "/v1/outcomes",
+        json={"outcomes": [{"tenancy_id": "a\nb", "contact_date": AS_OF, "outcome": "reached"}]},
+        headers=api.headers("scorer"),
+    )
+    assert response.status_code == 422
+
+
+def test_two_incomes_with_the_same_dates_are_refused_naming_the_row(api, facts, present_ids):
+    tenancy = facts(present_ids[:1])[0]
+    income = tenancy["incomes"][0]
+    twice = {**tenancy, "incomes": [income, {**income, "monthly_income": 3000.0}]}
+    response = _score(api, [twice])
+    assert response.status_code == 422
+    assert response.json()["message"].startswith("tenancies[0]: incomes[1]")
+
+
+@pytest.mark.parametrize(
+    "params", [{"since": "0001-01-01T00:00:00+01:00"}, {"until": "9999-12-31T23:59:59-01:00"}]
+)
+def test_audit_dates_out_of_range_are_a_422(api, params):
+    response = api.client.get("/v1/audit", params=params, headers=api.headers("auditor"))
+    assert response.status_code == 422
+    assert response.json()["message"].startswith(next(iter(params)))
+
+
+def test_only_a_plain_request_id_is_kept_in_the_audit_log(api, facts, present_ids):
+    tenancy = facts(present_ids[7:8])
+    for given, kept in (("job-42.a", True), ("Mme Dupont, 3e etage", False)):
+        api.client.post(
+            "/v1/scores",
+            json={"as_of": AS_OF, "tenancies": tenancy},
+            headers={**api.headers("scorer"), "X-Request-ID": given},
+        )
+        row = api.client.get(
+            "/v1/audit",
+            params={"tenancy_id": present_ids[7], "limit": 1},
+            headers=api.headers("auditor"),
+        ).json()["rows"][0]
+        assert (row["request_id"] == given) is kept
+
+
+def test_a_work_list_audits_every_household_it_scored(api, facts, present_ids):
+    ids = present_ids[200:230]
+    body = api.client.post(
+        "/v1/worklist",
+        json={"as_of": AS_OF, "capacity": 2, "tenancies": facts(ids)},
+        headers={**api.headers("scorer"), "X-Request-ID": "worklist-audit-test"},
+    ).json()
+    listed = {item["tenancy_id"] for item in body["contact"]}
+    rows = api.client.get(
+        "/v1/audit",
+        params={"route": "/v1/worklist", "limit": 1000},
+        headers=api.headers("auditor"),
+    ).json()["rows"]
+    mine = [r for r in rows if r["request_id"] == "worklist-audit-test"]
+    assert len(mine) == len(ids)
+    explained = {r["tenancy_pseudonym"] for r in mine if r["reason_codes"]}
+    assert explained <= {api.services.audit.pseudonym(t) for t in listed}
+
+
+def test_the_hold_out_is_the_same_when_the_list_is_asked_twice(
+    api_bundle_dirs, facts, present_ids, tmp_path
+):
+    for running in start_api(tmp_path, api_bundle_dirs[0], holdout_share=0.4):
+        request = {"as_of": AS_OF, "capacity": 15, "tenancies": facts(present_ids[:120])}
+        answers = [
+            running.client.post(
+                "/v1/worklist", json=request, headers=running.headers("scorer")
+            ).json()
+            for _ in range(2)
+        ]
+        held = [[i["tenancy_id"] for i in a["held_out"]] for a in answers]
+        assert held[0] and held[0] == held[1]

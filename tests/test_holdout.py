@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from risk.holdout import BAD_SHARE, worklist_with_holdout
+from risk.holdout import BAD_SHARE, keyed_draws, worklist_with_holdout
 
 
 def _scores(n: int, ineligible: tuple[int, ...] = ()) -> pd.DataFrame:
@@ -55,3 +55,19 @@ def test_fewer_eligible_households_than_k_lists_them_all() -> None:
 def test_a_share_outside_zero_to_one_is_refused(share: float) -> None:
     with pytest.raises(ValueError, match=BAD_SHARE.split("{")[0]):
         worklist_with_holdout(_scores(5), 2, share)
+
+
+def test_keyed_draws_are_fixed_for_a_key_and_a_cycle_and_look_uniform() -> None:
+    ids = [f"T{i:05d}" for i in range(4_000)]
+    first = keyed_draws(b"k" * 32, "2024-06-01", ids)
+    np.testing.assert_array_equal(first, keyed_draws(b"k" * 32, "2024-06-01", ids))
+    assert not np.array_equal(first, keyed_draws(b"k" * 32, "2024-07-01", ids))
+    assert ((first >= 0) & (first < 1)).all()
+    assert np.histogram(first, bins=4, range=(0, 1))[0].min() > 900  # ~1,000 a quarter
+
+
+def test_given_draws_decide_who_is_held_out() -> None:
+    scores = _scores(6)
+    draws = np.array([0.9, 0.1, 0.9, 0.1, 0.9, 0.9])
+    listed = worklist_with_holdout(scores, 3, 0.5, draws=draws)
+    assert listed["held_out"].tolist() == [False, True, False, True, False]

@@ -47,10 +47,11 @@ def test_a_request_is_scored_as_the_portfolio_is_on_either_engine(
 def test_the_work_list_explains_its_households_as_a_full_scoring_does(request_rows, bundle):
     full = serving.score_rows(request_rows, AS_OF, bundle, threads=1)
     by_id = {e.tenancy_id: e for e in full.explanations}
-    listed, explanations, eligible = serving.worklist_rows(
-        request_rows, AS_OF, bundle, 7, 0.3, np.random.default_rng(3), threads=1
+    result = serving.worklist_rows(
+        request_rows, AS_OF, bundle, 7, 0.3, holdout_key=b"k" * 32, threads=1
     )
-    assert eligible == int(full.scores["eligible"].sum())
+    listed, explanations = result.listed, result.explanations
+    assert result.scores["eligible"].sum() == full.scores["eligible"].sum()
     assert (~listed["held_out"]).sum() == 7
     assert [e.tenancy_id for e in explanations] == listed["tenancy_id"].tolist()
     for explanation in explanations:
@@ -59,3 +60,16 @@ def test_the_work_list_explains_its_households_as_a_full_scoring_does(request_ro
     pd.testing.assert_series_equal(
         listed.set_index("tenancy_id")["rank"], ranks.loc[listed["tenancy_id"]], check_names=False
     )
+
+
+def test_with_a_key_the_same_households_are_held_out_each_time_in_a_cycle(request_rows, bundle):
+    def held(key: bytes, as_of: str) -> list[str]:
+        result = serving.worklist_rows(
+            request_rows, as_of, bundle, 20, 0.4, holdout_key=key, threads=1
+        )
+        return result.listed.loc[result.listed["held_out"], "tenancy_id"].tolist()
+
+    first = held(b"k" * 32, AS_OF)
+    assert first, "with a share of 0.4 some household is held out"
+    assert held(b"k" * 32, AS_OF) == first
+    assert held(b"other key" * 4, AS_OF) != first

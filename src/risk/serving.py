@@ -22,7 +22,7 @@ import pandas as pd
 from risk.bundle import ModelBundle
 from risk.explanation import Explanation, explain
 from risk.features import build_features, feature_rows
-from risk.holdout import worklist_with_holdout
+from risk.holdout import keyed_draws, worklist_with_holdout
 from risk.metrics import CapacityLike
 from risk.portfolio import Portfolio
 from risk.scoring import score_and_explain, score_features
@@ -98,16 +98,35 @@ def request_features(
     return build_features(Portfolio.from_rows(rows), as_of, threads=threads)
 
 
+@dataclass(frozen=True)
+class ListedRows:
+    """A request's work list.
+
+    Attributes
+    ----------
+    listed
+        The listed households in rank order: the scores columns and ``held_out``.
+    explanations
+        Their explanations, same order.
+    scores
+        Every household of the request, scored and ranked (not explained).
+    """
+
+    listed: pd.DataFrame
+    explanations: list[Explanation]
+    scores: pd.DataFrame
+
+
 def worklist_rows(
     rows: Mapping[str, Sequence[tuple[Any, ...]]],
     as_of: DateLike,
     bundle: ModelBundle,
     capacity_k: CapacityLike,
     holdout_share: float,
-    rng: np.random.Generator | None = None,
     *,
+    holdout_key: bytes | None = None,
     threads: int | None = 1,
-) -> tuple[pd.DataFrame, list[Explanation], int]:
+) -> ListedRows:
     """Rank a request's tenancies and explain only the households of the work list.
 
     Reasons cost most of the scoring time (exact SHAP values), and only the listed
@@ -119,22 +138,27 @@ def worklist_rows(
         As for :func:`score_rows`.
     capacity_k
         Households the team can contact (see :func:`risk.scoring.worklist`).
-    holdout_share, rng
-        The random hold-out (see :func:`risk.holdout.worklist_with_holdout`).
+    holdout_share
+        The random hold-out's share (see :func:`risk.holdout.worklist_with_holdout`).
+    holdout_key
+        Secret of the draw (:func:`risk.holdout.keyed_draws`): the same households are
+        held out however often the list is asked for in one cycle. A fresh random
+        draw when None.
 
     Returns
     -------
-    (pandas.DataFrame, list of Explanation, int)
-        The listed rows in rank order (scores columns and ``held_out``), their
-        explanations in the same order, and the number of eligible households.
+    ListedRows
     """
     features = request_features(rows, as_of, threads=threads)
     scores = score_features(features, bundle, threads=threads)
-    listed = worklist_with_holdout(scores, capacity_k, holdout_share, rng)
+    draws = None
+    if holdout_key is not None and holdout_share > 0:
+        draws = keyed_draws(holdout_key, pd.Timestamp(as_of).date(), scores["tenancy_id"])
+    listed = worklist_with_holdout(scores, capacity_k, holdout_share, draws=draws)
     position = pd.Series(np.arange(len(scores)), index=scores["tenancy_id"].to_numpy())
     chosen = features.iloc[position.loc[listed["tenancy_id"].to_numpy()].to_numpy()]
     explanations = explain(bundle, chosen.reset_index(drop=True), threads=threads)
-    return listed, explanations, int(scores["eligible"].sum())
+    return ListedRows(listed=listed, explanations=explanations, scores=scores)
 
 
 def warm_up(as_of: DateLike) -> None:
