@@ -68,7 +68,14 @@ def fitted_model(model_simulation: Simulation):
     rows = rows[rows["label"].notna()]
     train = rows[rows["as_of"] < "2020-03-01"]
     valid = rows[rows["as_of"] >= "2020-03-01"]
-    model = ArrearsModel(max_rounds=30, early_stopping_rounds=10, min_child_samples=20)
+    # The former default tree size: the golden explanations were recorded with it.
+    model = ArrearsModel(
+        max_rounds=30,
+        early_stopping_rounds=10,
+        min_child_samples=20,
+        num_leaves=31,
+        learning_rate=0.05,
+    )
     return model.fit(
         train, train["label"].astype(int), valid, valid["label"].astype(int),
         valid["tenancy_id"].to_numpy(),

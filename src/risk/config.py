@@ -78,8 +78,12 @@ class BacktestConfig(_Section):
 class ModelConfig(_Section):
     """LightGBM and calibration settings."""
 
-    learning_rate: float = Field(0.05, gt=0, le=1)
-    num_leaves: int = Field(31, ge=2)
+    # Small trees: exact SHAP reasons cost leaves x depth^2 per tree, and 7 leaves at a
+    # rate of 0.1 explain a household ~10x faster than 31 leaves at 0.05, with the same
+    # backtest quality on a 20,000-tenancy simulation (AUC 0.909 vs 0.910, capture@5%
+    # 0.436 vs 0.434, Brier 0.0318 both); see docs/training.md.
+    learning_rate: float = Field(0.1, gt=0, le=1)
+    num_leaves: int = Field(7, ge=2)
     min_child_samples: int = Field(200, ge=1)
     feature_fraction: float = Field(0.8, gt=0, le=1)
     lambda_l2: float = Field(1.0, ge=0)
