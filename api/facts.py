@@ -9,16 +9,18 @@ caps, and an error names the field: ``tenancies[0].ledger[3].amount``.
 
 Checks are those of the contract (:mod:`risk.validation` applies the same rules to a
 file export): types, codes, non-negative and capped amounts, birth years, date order
-within a row. Unknown fields are refused rather than ignored: a misspelt
-``montly_rent`` must not silently become a missing rent.
+within a row, unique keys of incomes and APL rows. Unknown fields are refused rather
+than ignored: a misspelt ``montly_rent`` must not silently become a missing rent. The
+child rows are typed dicts rather than models (see :func:`_row_type`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal, NotRequired
 
 from pydantic import BaseModel, ConfigDict, Field, create_model, model_validator
+from typing_extensions import TypedDict
 
 from risk.contract import (
     MAX_BIRTH_YEAR,
@@ -92,8 +94,8 @@ def _field(column: Column) -> tuple[Any, Any]:
     return annotation, Field(default, description=column.description)
 
 
-def _row_model(table: Table, *, child: bool) -> type[ContractRow]:
-    fields = {c.name: _field(c) for c in table.columns if not (child and c.name == "tenancy_id")}
+def _row_model(table: Table) -> type[ContractRow]:
+    fields = {c.name: _field(c) for c in table.columns}
     model = create_model(  # type: ignore[call-overload]
         f"{table.name.capitalize()}Row",
         __base__=ContractRow,
@@ -104,16 +106,36 @@ def _row_model(table: Table, *, child: bool) -> type[ContractRow]:
     return model
 
 
-#: One row model per child table, keyed by table name.
-ROW_MODELS: dict[str, type[ContractRow]] = {
-    name: _row_model(TABLES[name], child=True) for name in CHILD_TABLES
-}
-_TenancyColumns = _row_model(TENANCIES, child=False)
+def _row_type(table: Table) -> Any:
+    """Return a child table's row type, a TypedDict: validated in Rust, no object per row.
+
+    A request of 1,000 tenancies holds about 100,000 rows; as models with a Python
+    validator each they took 0.4 s to validate, as typed dicts 0.06 s. Their date order
+    is checked once per tenancy (:class:`_ChildChecks`).
+    """
+    fields: dict[str, Any] = {}
+    for column in table.columns:
+        if column.name == "tenancy_id":
+            continue
+        annotation = _annotation(column)
+        optional = column.nullable or not column.required
+        fields[column.name] = NotRequired[annotation] if optional else annotation
+    # Built from the contract at import, so the functional form (mypy wants a literal).
+    make: Any = TypedDict
+    row: Any = make(f"{table.name.capitalize()}Row", fields)
+    row.__doc__ = table.description
+    row.__pydantic_config__ = ConfigDict(extra="forbid")
+    return row
+
+
+#: One row type per child table, keyed by table name.
+ROW_TYPES: dict[str, Any] = {name: _row_type(TABLES[name]) for name in CHILD_TABLES}
+_TenancyColumns = _row_model(TENANCIES)
 
 
 def _child_list(name: str) -> tuple[Any, Any]:
     table = TABLES[name]
-    row: Any = ROW_MODELS[name]
+    row: Any = ROW_TYPES[name]
     return (
         list[row],
         Field(
@@ -124,21 +146,32 @@ def _child_list(name: str) -> tuple[Any, Any]:
     )
 
 
-class _UniqueKeys(BaseModel):
-    """Refuse two rows of a child table with the same contract key (as the export check).
+class _ChildChecks(BaseModel):
+    """The checks of the tenancy's rows that span a row or several.
 
-    Two incomes with the same dates would leave the income in force to row order.
+    A row's later date may not precede its earlier one (posted before the event, ended
+    before started), and two rows of a table may not share the contract's key: two
+    incomes with the same dates would leave the income in force to row order.
     """
 
     @model_validator(mode="after")
-    def _keys_unique(self) -> _UniqueKeys:
+    def _rows_consistent(self) -> _ChildChecks:
         for name in CHILD_TABLES:
-            key = TABLES[name].key[1:]  # the tenancy id is the enclosing one
+            table = TABLES[name]
+            rows = getattr(self, name)
+            for earlier, later in table.date_order:
+                for i, row in enumerate(rows):
+                    first, second = row.get(earlier), row.get(later)
+                    if first is not None and second is not None and second < first:
+                        raise ValueError(
+                            f"{name}[{i}]: {later} ({second}) is before {earlier} ({first})"
+                        )
+            key = table.key[1:]  # the tenancy id is the enclosing one
             if not key:
                 continue
             seen: set[tuple[Any, ...]] = set()
-            for i, row in enumerate(getattr(self, name)):
-                value = tuple(getattr(row, c) for c in key)
+            for i, row in enumerate(rows):
+                value = tuple(row.get(c) for c in key)
                 if value in seen:
                     shown = ", ".join(f"{c} {v}" for c, v in zip(key, value, strict=True))
                     raise ValueError(f"{name}[{i}]: another row has the same {shown}")
@@ -148,7 +181,7 @@ class _UniqueKeys(BaseModel):
 
 TenancyFacts: type[ContractRow] = create_model(  # type: ignore[call-overload]
     "TenancyFacts",
-    __base__=(_TenancyColumns, _UniqueKeys),
+    __base__=(_TenancyColumns, _ChildChecks),
     __doc__="One tenancy with its incomes, APL history, recent ledger and follow-ups.",
     **{name: _child_list(name) for name in CHILD_TABLES},
 )
@@ -175,7 +208,7 @@ def tenancy_tables(tenancies: list[Any]) -> dict[str, list[tuple[Any, ...]]]:
         tables[TENANCIES.name].append(_row(values, _COLUMNS[TENANCIES.name]))
         for name in CHILD_TABLES:
             columns = _COLUMNS[name]
-            tables[name].extend((tenancy_id, *_row(row.__dict__, columns)) for row in values[name])
+            tables[name].extend((tenancy_id, *_row(row, columns)) for row in values[name])
     return tables
 
 
@@ -194,7 +227,7 @@ def _row(values: dict[str, Any], columns: tuple[tuple[str, bool], ...]) -> tuple
     # Dates go back to the ISO text they came as: the feature engine takes that as is.
     out = []
     for column, is_date in columns:
-        value = values[column]
+        value = values.get(column)
         out.append(value.isoformat() if is_date and value is not None else value)
     return tuple(out)
 

@@ -236,7 +236,7 @@ def test_without_a_loadable_model_the_service_is_alive_but_not_ready(tmp_path, f
                     {**t["ledger"][0], "event_date": "2020-05-02", "posted_date": "2020-05-01"}
                 ],
             },
-            "tenancies[0].ledger[0]",
+            "tenancies[0]: ledger[0]: posted_date",
         ),
         (
             lambda t: {k: v for k, v in t.items() if k != "residence_id"},
