@@ -432,3 +432,18 @@ def test_the_hold_out_is_the_same_when_the_list_is_asked_twice(
         ]
         held = [[i["tenancy_id"] for i in a["held_out"]] for a in answers]
         assert held[0] and held[0] == held[1]
+
+
+
+def test_a_chunked_body_over_the_limit_is_cut_off_with_a_4xx(api_bundle_dirs, tmp_path):
+    def chunks():
+        for _ in range(10):
+            yield b" " * 300
+
+    for running in start_api(tmp_path, api_bundle_dirs[0], max_body_bytes=1_000):
+        response = running.client.post(
+            "/v1/scores",
+            content=chunks(),
+            headers={**running.headers("scorer"), "content-type": "application/json"},
+        )
+        assert 400 <= response.status_code < 500
