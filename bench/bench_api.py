@@ -64,6 +64,8 @@ from typing import Any
 
 import numpy as np
 
+from risk_api.settings import Settings
+
 BENCH = Path(__file__).resolve().parent
 RESULTS = BENCH / "results"
 HOST = "127.0.0.1"
@@ -71,8 +73,8 @@ HOST = "127.0.0.1"
 SIM_START, SIM_END, SIM_TENANCIES, SIM_SEED = "2019-01", "2024-12", 5_000, 0
 LEDGER_MONTHS = 24
 BATCH_TENANCIES = 1_000
-#: The service's default limit on request bodies (risk_api.settings.Settings.max_body_bytes).
-DEFAULT_BODY_LIMIT = 8 * 2**20
+#: The service's default limit on request bodies.
+DEFAULT_BODY_LIMIT = int(Settings.model_fields["max_body_bytes"].default)
 #: Distinct one-tenancy bodies cycled through by the clients.
 SINGLE_BODIES = 64
 
