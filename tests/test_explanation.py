@@ -254,3 +254,32 @@ def _words(row: dict) -> dict:
         ],
         "counterfactual": cf and {k: cf[k] for k in ("feature", "text_fr", "text_en")},
     }
+
+
+def test_to_dict_is_the_plain_deep_form_of_the_explanation(fitted_model, model_simulation):
+    import dataclasses
+    import math
+
+    import pandas as pd
+
+    from model_bundles import make_bundle
+    from risk.explanation import explain
+    from risk.features import build_features
+
+    def plain(value):
+        if isinstance(value, dict):
+            return {k: plain(v) for k, v in value.items()}
+        if isinstance(value, list | tuple):
+            return [plain(v) for v in value]
+        if hasattr(value, "item"):
+            value = value.item()
+        return None if isinstance(value, float) and math.isnan(value) else value
+
+    bundle = make_bundle(fitted_model)
+    features = build_features(model_simulation.portfolio, "2020-09-01").head(200)
+    explanations = explain(bundle, features)
+    assert any(e.counterfactual for e in explanations)
+    for explanation in explanations:
+        expected = plain(dataclasses.asdict(explanation))
+        expected["as_of"] = pd.Timestamp(explanation.as_of).date().isoformat()
+        assert explanation.to_dict() == expected
