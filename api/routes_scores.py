@@ -45,6 +45,8 @@ router = APIRouter(prefix="/v1", tags=["scoring"])
 #: does not hold up the small ones (and the health checks) on the event loop. Smaller
 #: ones run inline: the thread hop would cost more than their work.
 INLINE_TENANCIES = 16
+#: ... and at most this many rows in all (a tenancy with ten years of ledger is a batch).
+INLINE_ROWS = 2_000
 
 _ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"model": ProblemDetail, "description": "No valid API key."},
@@ -57,8 +59,6 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
 T = TypeVar("T")
 
 
-#: ... and at most this many rows in all (a tenancy with ten years of ledger is a batch).
-INLINE_ROWS = 2_000
 #: As-of dates whose feature query is translated (as many as the translation cache holds).
 _PREPARED: OrderedDict[Any, None] = OrderedDict()
 
