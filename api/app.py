@@ -23,7 +23,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from risk.serving import warm_up
 from risk_api.audit import AuditLog, read_or_create_key
 from risk_api.database import create_schema, make_engine
-from risk_api.deps import Services
+from risk_api.deps import KEY_HEADER, NOT_AUTHENTICATED, Services
 from risk_api.keys import KeyStore
 from risk_api.model_store import ModelStore
 from risk_api.outcomes import OutcomeStore
@@ -123,6 +123,35 @@ class BodyLimit:
         await send({"type": "http.response.body", "body": body})
 
 
+class KeyGate:
+    """Answer 401 to a ``/v1/`` request without a valid key before its body is read.
+
+    FastAPI reads and parses a body before it resolves the route's dependencies, so
+    without this gate an anonymous caller could make the service parse megabytes, or
+    learn from a 422 how a body is checked. The roles are still checked per route
+    (:mod:`risk_api.deps`); a key checked here is cached for them.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Pass the request on, or answer 401 when it has no valid key."""
+        if scope["type"] == "http" and str(scope.get("path", "")).startswith("/v1/"):
+            presented = dict(scope.get("headers") or []).get(KEY_HEADER.lower().encode())
+            services = scope["app"].state.services
+            text = presented.decode("latin-1") if presented else None
+            if text is None or services.keys.authenticate(text) is None:
+                response = JSONResponse(
+                    {"message": NOT_AUTHENTICATED, "detail": None},
+                    status_code=401,
+                    headers={"WWW-Authenticate": KEY_HEADER},
+                )
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
 class _TooLargeError(Exception):
     pass
 
@@ -143,10 +172,16 @@ async def _validation_error(request: Request, error: Exception) -> JSONResponse:
     detail = []
     messages = []
     for item in error.errors():
-        field = _field(item.get("loc", ()))
         message = str(item.get("msg", "invalid value")).removeprefix("Value error, ")
-        # A request-level check already names its field ("tenancies[1].tenancy_id: ...").
-        messages.append(message if field == "body" else f"{field}: {message}")
+        location = item.get("loc", ())
+        if item.get("type") == "json_invalid":
+            # Not JSON: the location is a character position, not a field.
+            field, message = "body", f"{message} at character {location[-1]}"
+            messages.append(f"body: {message}")
+        else:
+            field = _field(location)
+            # A request-level check already names its field ("tenancies[1].tenancy_id: ...").
+            messages.append(message if field == "body" else f"{field}: {message}")
         detail.append({"field": field, "message": message, "type": item.get("type")})
     return JSONResponse({"message": "; ".join(messages[:20]), "detail": detail}, status_code=422)
 
@@ -238,5 +273,7 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(SQLAlchemyError, _database_error)
     app.add_exception_handler(Exception, _unexpected)
+    # Added last, so run first: the declared size, then the key, then the body.
+    app.add_middleware(KeyGate)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     return app

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from api_setup import AS_OF
-from risk_api.deps import ADMIN, AUDITOR, ROUTE_ROLES, SCORER, WRONG_ROLE
+from risk_api.deps import ADMIN, AUDITOR, NOT_AUTHENTICATED, ROUTE_ROLES, SCORER, WRONG_ROLE
 
 BODIES = {
     "/v1/scores": {"as_of": AS_OF, "tenancies": []},
@@ -72,3 +72,14 @@ def test_a_key_with_a_right_id_and_a_wrong_secret_is_refused(api):
     key = api.keys[AUDITOR]
     forged = key[:-4] + ("AAAA" if not key.endswith("AAAA") else "BBBB")
     assert api.client.get("/v1/model", headers={"X-API-Key": forged}).status_code == 401
+
+
+def test_a_request_without_a_valid_key_is_refused_before_its_body_is_read(api):
+    for headers in ({}, {"X-API-Key": "rk_000000000000_" + "x" * 43}):
+        response = api.client.post(
+            "/v1/scores",
+            content=b"{not json at all",
+            headers={**headers, "content-type": "application/json"},
+        )
+        assert response.status_code == 401, response.text  # not a 422 about the body
+        assert response.json()["message"] == NOT_AUTHENTICATED

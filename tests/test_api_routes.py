@@ -447,3 +447,13 @@ def test_a_chunked_body_over_the_limit_is_cut_off_with_a_4xx(api_bundle_dirs, tm
             headers={**running.headers("scorer"), "content-type": "application/json"},
         )
         assert 400 <= response.status_code < 500
+
+
+def test_a_body_that_is_not_json_says_where_it_breaks(api):
+    response = api.client.post(
+        "/v1/scores",
+        content=b'{"as_of": "2020-09-01", "tenancies": [',
+        headers={**api.headers("scorer"), "content-type": "application/json"},
+    )
+    assert response.status_code == 422
+    assert response.json()["message"].startswith("body: JSON decode error at character")
