@@ -23,12 +23,11 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from risk.serving import warm_up
 from risk_api.audit import AuditLog, read_or_create_key
 from risk_api.database import create_schema, make_engine
-from risk_api.deps import KEY_HEADER, NOT_AUTHENTICATED, Services
+from risk_api.deps import AUTHENTICATED, KEY_HEADER, NOT_AUTHENTICATED, Services
 from risk_api.keys import KeyStore
 from risk_api.model_store import ModelStore
 from risk_api.outcomes import OutcomeStore
 from risk_api.routes_admin import router as admin_router
-from risk_api.routes_scores import mark_prepared
 from risk_api.routes_scores import router as scores_router
 from risk_api.settings import Settings
 
@@ -128,8 +127,8 @@ class KeyGate:
 
     FastAPI reads and parses a body before it resolves the route's dependencies, so
     without this gate an anonymous caller could make the service parse megabytes, or
-    learn from a 422 how a body is checked. The roles are still checked per route
-    (:mod:`risk_api.deps`); a key checked here is cached for them.
+    learn from a 422 how a body is checked. The key found is left in the request state
+    for the routes, which check its role (:mod:`risk_api.deps`).
     """
 
     def __init__(self, app: ASGIApp) -> None:
@@ -140,8 +139,8 @@ class KeyGate:
         if scope["type"] == "http" and str(scope.get("path", "")).startswith("/v1/"):
             presented = dict(scope.get("headers") or []).get(KEY_HEADER.lower().encode())
             services = scope["app"].state.services
-            text = presented.decode("latin-1") if presented else None
-            if text is None or services.keys.authenticate(text) is None:
+            info = services.keys.authenticate(presented.decode("latin-1")) if presented else None
+            if info is None:
                 response = JSONResponse(
                     {"message": NOT_AUTHENTICATED, "detail": None},
                     status_code=401,
@@ -149,6 +148,7 @@ class KeyGate:
                 )
                 await response(scope, receive, send)
                 return
+            scope.setdefault("state", {})[AUTHENTICATED] = info
         await self.app(scope, receive, send)
 
 
@@ -249,9 +249,7 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
         app.state.services = services if services is not None else build_services(settings)
         # Today's feature query, translated and prepared on the thread that runs the
         # small requests, before the first one arrives.
-        today = dt.date.today()
-        warm_up(today)
-        mark_prepared(today)
+        warm_up(dt.date.today())
         try:
             yield
         finally:

@@ -12,7 +12,6 @@ model, the next one gets the new, and a bundle that fails its checks never serve
 from __future__ import annotations
 
 import datetime as dt
-import re
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,12 +19,10 @@ from typing import Any
 
 from risk.bundle import ModelBundle
 from risk.manifest import MANIFEST_FILE, sha256
-from risk.registry import Registry
+from risk.registry import MODEL_URI, Registry
 
 #: Error raised when no model is loaded (the service is not ready).
 NO_MODEL = "no model is loaded: the service is not ready (see GET /readyz)"
-
-_URI = re.compile(r"^models:/(?P<name>[^/@]+)(?:@(?P<alias>[\w-]+)|/(?P<version>\d+))$")
 
 
 @dataclass(frozen=True)
@@ -114,7 +111,7 @@ class ModelStore:
         folder = Registry(self.tracking_root, tracking_uri=self.tracking_uri).resolve(uri)
         bundle = ModelBundle.load(folder)
         described = bundle.describe()
-        match = _URI.match(uri)
+        match = MODEL_URI.match(uri)
         if match is not None:
             # The registry caches each version under <root>/bundles/<name>/<version>.
             name, version, alias = match["name"], folder.name, match["alias"]

@@ -1,6 +1,6 @@
 """Routes for caseworkers' tools: scores, the work list and contact outcomes.
 
-Each route translates HTTP into one library call (:func:`risk.serving.score_rows`,
+Each route translates HTTP into one library call (:func:`risk.serving.score_request`,
 :func:`risk.holdout.worklist_with_holdout`) and records what it did: every scored
 household goes to the audit log (pseudonym, probability, reason codes), every work-list
 draw to the hold-out table.
@@ -9,7 +9,6 @@ draw to the hold-out table.
 from __future__ import annotations
 
 import json
-from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -17,8 +16,8 @@ from fastapi import APIRouter, Response, status
 from fastapi.concurrency import run_in_threadpool
 
 from risk.explanation import Explanation
-from risk.features.dialect import QUERY_CACHE_SIZE
-from risk.serving import ScoredRows, score_rows, worklist_rows
+from risk.features.small import query_ready
+from risk.serving import ScoredRows, score_request, worklist_request
 from risk_api.audit import AuditEntry
 from risk_api.database import utc_now
 from risk_api.deps import ModelDep, RequestIdDep, ScorerDep, ServicesDep
@@ -59,29 +58,14 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
 T = TypeVar("T")
 
 
-#: As-of dates whose feature query is translated (as many as the translation cache holds).
-_PREPARED: OrderedDict[Any, None] = OrderedDict()
-
-
-def mark_prepared(as_of: Any) -> None:
-    """Record that the feature query of ``as_of`` is translated (see :func:`_inline`)."""
-    _PREPARED[as_of] = None
-    _PREPARED.move_to_end(as_of)
-    while len(_PREPARED) > QUERY_CACHE_SIZE:
-        _PREPARED.popitem(last=False)
-
-
 def _inline(body: ScoreRequest, size: int) -> bool:
     """Whether the request is small enough to run on the event loop.
 
-    A date seen for the first time is not: translating its feature query takes a few
-    tenths of a second, done in a worker thread. The next request of that date, inline,
-    prepares it on the loop's thread in about 10 ms.
+    A date whose feature query is not translated yet is not: translating takes a few
+    tenths of a second, done in a worker thread.
     """
-    if size > INLINE_TENANCIES or body.as_of not in _PREPARED:
-        mark_prepared(body.as_of)
+    if size > INLINE_TENANCIES or not query_ready(body.as_of):
         return False
-    _PREPARED.move_to_end(body.as_of)
     rows = sum(len(t.incomes) + len(t.apl) + len(t.ledger) + len(t.support) for t in body.tenancies)
     return rows <= INLINE_ROWS
 
@@ -98,7 +82,7 @@ def _threads(size: int, settings: Settings) -> int | None:
 
 
 def _score(body: ScoreRequest, model: ServedModel, threads: int | None) -> ScoredRows:
-    return score_rows(tenancy_tables(body.tenancies), body.as_of, model.bundle, threads=threads)
+    return score_request(tenancy_tables(body.tenancies), body.as_of, model.bundle, threads=threads)
 
 
 def _item(explanation: Explanation, band: Any, rank: Any, eligible: Any) -> dict[str, Any]:
@@ -228,7 +212,7 @@ async def worklist(
     share = services.settings.holdout_share
     result = await _call(
         _inline(body, size),
-        worklist_rows,
+        worklist_request,
         tenancy_tables(body.tenancies),
         body.as_of,
         model.bundle,

@@ -20,7 +20,7 @@ with the same clients in the same run:
    the version really changes). Target: every reload 200, zero failed requests.
 
 Also recorded: the server's peak resident memory (VmHWM), the in-process cost of the
-library call the route makes (``risk.serving.score_rows``, one tenancy), the machine.
+library call the route makes (``risk.serving.score_request``, one tenancy), the machine.
 
 What it needs, made in ``--work`` (default ``$TMPDIR/risk-bench-api``) when not given and
 reused by later runs: a simulated portfolio (the demo's: 5,000 tenancies, 2019-01 to
@@ -691,9 +691,9 @@ def reload_under_load(
 
 
 def library_cost(bundle: Path, body: bytes, repeats: int, budget: float) -> dict[str, Any]:
-    """In-process cost of the route's work: validate the facts, then ``score_rows``."""
+    """In-process cost of the route's work: validate the facts, then ``score_request``."""
     from risk.bundle import ModelBundle
-    from risk.serving import score_rows
+    from risk.serving import score_request
     from risk_api.facts import tenancy_tables
     from risk_api.schemas import ScoreRequest
 
@@ -701,7 +701,7 @@ def library_cost(bundle: Path, body: bytes, repeats: int, budget: float) -> dict
 
     def once() -> None:
         request = ScoreRequest.model_validate_json(body)
-        score_rows(tenancy_tables(request.tenancies), request.as_of, model, threads=1)
+        score_request(tenancy_tables(request.tenancies), request.as_of, model, threads=1)
 
     deadline = time.monotonic() + budget / 4
     for _ in range(max(5, repeats // 10)):

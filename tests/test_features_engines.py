@@ -273,3 +273,16 @@ def test_sqlite_gives_duckdbs_features_on_random_timelines(tenancies, as_of):
     )
     at = pd.Timestamp(as_of)
     assert_same_features(build_features(p, at, engine="sqlite"), build_features(p, at, threads=1))
+
+
+def test_a_date_is_ready_once_its_query_is_translated_and_until_it_is_evicted() -> None:
+    from risk.features.dialect import QUERY_CACHE_SIZE
+    from risk.features.small import feature_rows, query_ready
+
+    empty = {"tenancies": [], "incomes": [], "apl": [], "ledger": []}
+    assert not query_ready("1999-03-01")
+    feature_rows(empty, "1999-03-01")
+    assert query_ready("1999-03-01")
+    for month in range(1, QUERY_CACHE_SIZE + 1):  # later dates push the first one out
+        feature_rows(empty, f"{1990 + month}-01-01")
+    assert not query_ready("1999-03-01")

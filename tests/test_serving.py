@@ -33,7 +33,7 @@ def test_a_request_is_scored_as_the_portfolio_is_on_either_engine(
     monkeypatch, request_rows, bundle, model_simulation, small_request
 ):
     monkeypatch.setattr(serving, "SMALL_REQUEST", small_request)
-    scored = serving.score_rows(request_rows, AS_OF, bundle, threads=1)
+    scored = serving.score_request(request_rows, AS_OF, bundle, threads=1)
     whole = build_features(model_simulation.portfolio, AS_OF, threads=1)
     expected = score_features(whole, bundle, threads=1).set_index("tenancy_id")
     got = scored.scores.set_index("tenancy_id")
@@ -45,9 +45,9 @@ def test_a_request_is_scored_as_the_portfolio_is_on_either_engine(
 
 
 def test_the_work_list_explains_its_households_as_a_full_scoring_does(request_rows, bundle):
-    full = serving.score_rows(request_rows, AS_OF, bundle, threads=1)
+    full = serving.score_request(request_rows, AS_OF, bundle, threads=1)
     by_id = {e.tenancy_id: e for e in full.explanations}
-    result = serving.worklist_rows(
+    result = serving.worklist_request(
         request_rows, AS_OF, bundle, 7, 0.3, holdout_key=b"k" * 32, threads=1
     )
     listed, explanations = result.listed, result.explanations
@@ -64,7 +64,7 @@ def test_the_work_list_explains_its_households_as_a_full_scoring_does(request_ro
 
 def test_with_a_key_the_same_households_are_held_out_each_time_in_a_cycle(request_rows, bundle):
     def held(key: bytes, as_of: str) -> list[str]:
-        result = serving.worklist_rows(
+        result = serving.worklist_request(
             request_rows, as_of, bundle, 20, 0.4, holdout_key=key, threads=1
         )
         return result.listed.loc[result.listed["held_out"], "tenancy_id"].tolist()

@@ -97,7 +97,8 @@ BAD_MODEL_URI = "registry_bad_model_uri"
 BAD_ALIAS = "registry_bad_alias"
 NO_EVALUATION = "registry_no_evaluation"
 
-_MODEL_URI = re.compile(r"^models:/(?P<name>[^/@]+)(?:@(?P<alias>[^/@]+)|/(?P<version>\d+))$")
+#: A registry URI: ``models:/<name>@<alias>`` or ``models:/<name>/<version>``.
+MODEL_URI = re.compile(r"^models:/(?P<name>[^/@]+)(?:@(?P<alias>[^/@]+)|/(?P<version>\d+))$")
 
 
 @dataclass(frozen=True)
@@ -305,7 +306,7 @@ class Registry:
             if not folder.is_dir():
                 raise RegistryError(NOT_A_FOLDER, f"no bundle folder at {folder}")
             return folder
-        match = _MODEL_URI.match(text)
+        match = MODEL_URI.match(text)
         if match is None:
             raise RegistryError(
                 BAD_MODEL_URI,

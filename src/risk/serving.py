@@ -50,7 +50,7 @@ class ScoredRows:
     explanations: list[Explanation]
 
 
-def score_rows(
+def score_request(
     rows: Mapping[str, Sequence[tuple[Any, ...]]],
     as_of: DateLike,
     bundle: ModelBundle,
@@ -86,7 +86,7 @@ def request_features(
 ) -> pd.DataFrame:
     """Build the features of a request's tenancies, on the engine that suits its size.
 
-    Parameters are those of :func:`score_rows`.
+    Parameters are those of :func:`score_request`.
 
     Returns
     -------
@@ -117,7 +117,7 @@ class ListedRows:
     scores: pd.DataFrame
 
 
-def worklist_rows(
+def worklist_request(
     rows: Mapping[str, Sequence[tuple[Any, ...]]],
     as_of: DateLike,
     bundle: ModelBundle,
@@ -135,7 +135,7 @@ def worklist_rows(
     Parameters
     ----------
     rows, as_of, bundle, threads
-        As for :func:`score_rows`.
+        As for :func:`score_request`.
     capacity_k
         Households the team can contact (see :func:`risk.scoring.worklist`).
     holdout_share

@@ -26,8 +26,6 @@ does not do by itself.
 
 from __future__ import annotations
 
-import functools
-
 import pandas as pd
 import sqlglot
 from sqlglot import exp
@@ -176,12 +174,11 @@ def transpile(duckdb_sql: str) -> str:
     return tree.sql(dialect="sqlite", unsupported_level=sqlglot.ErrorLevel.RAISE)
 
 
-@functools.lru_cache(maxsize=QUERY_CACHE_SIZE)
 def sqlite_feature_query(as_of: pd.Timestamp) -> str:
     """Return :func:`~risk.features.builder.feature_query` at ``as_of`` for SQLite.
 
-    Translating takes ~0.2 s, so the last :data:`QUERY_CACHE_SIZE` dates are kept; the
-    same string object then hits sqlite3's prepared-statement cache as well.
+    Translating takes ~0.2 s: :mod:`risk.features.small` keeps the last
+    :data:`QUERY_CACHE_SIZE` dates' queries.
 
     Parameters
     ----------

@@ -25,6 +25,7 @@ import functools
 import re
 import sqlite3
 import threading
+from collections import OrderedDict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -68,11 +69,37 @@ def date_text(value: dt.datetime | dt.date) -> str:
     return value.isoformat()
 
 
-def _query(as_of: pd.Timestamp) -> str:
-    # Imported on first use: sqlglot is only needed to translate, once per date.
-    from risk.features.dialect import sqlite_feature_query
+#: Translated queries of the latest as-of dates, oldest first (see :func:`query_ready`).
+_QUERIES: OrderedDict[pd.Timestamp, str] = OrderedDict()
+_QUERIES_LOCK = threading.Lock()
 
-    return sqlite_feature_query(as_of)
+
+def _query(as_of: pd.Timestamp) -> str:
+    with _QUERIES_LOCK:
+        query = _QUERIES.get(as_of)
+        if query is not None:
+            _QUERIES.move_to_end(as_of)
+            return query
+    # Imported on first use: sqlglot is only needed to translate, once per date.
+    from risk.features.dialect import QUERY_CACHE_SIZE, sqlite_feature_query
+
+    translated = sqlite_feature_query(as_of)
+    with _QUERIES_LOCK:
+        # One string object per date, so that sqlite3's statement cache hits as well.
+        query = _QUERIES.setdefault(as_of, translated)
+        _QUERIES.move_to_end(as_of)
+        while len(_QUERIES) > QUERY_CACHE_SIZE:
+            _QUERIES.popitem(last=False)
+    return query
+
+
+def query_ready(as_of: DateLike) -> bool:
+    """Tell whether the feature query of ``as_of`` is translated already.
+
+    A first request at a new date pays the translation (a few tenths of a second); the
+    API runs such a request off its event loop.
+    """
+    return as_of_dates(as_of)[0] in _QUERIES
 
 
 # --- SQLite functions the translated query calls (see risk.features.dialect) ------------
