@@ -256,15 +256,9 @@ def _words(row: dict) -> dict:
     }
 
 
-def test_to_dict_is_the_plain_deep_form_of_the_explanation(fitted_model, model_simulation):
+def test_to_dict_is_the_plain_deep_form_of_the_explanation(explanations):
     import dataclasses
     import math
-
-    import pandas as pd
-
-    from model_bundles import make_bundle
-    from risk.explanation import explain
-    from risk.features import build_features
 
     def plain(value):
         if isinstance(value, dict):
@@ -275,9 +269,6 @@ def test_to_dict_is_the_plain_deep_form_of_the_explanation(fitted_model, model_s
             value = value.item()
         return None if isinstance(value, float) and math.isnan(value) else value
 
-    bundle = make_bundle(fitted_model)
-    features = build_features(model_simulation.portfolio, "2020-09-01").head(200)
-    explanations = explain(bundle, features)
     assert any(e.counterfactual for e in explanations)
     for explanation in explanations:
         expected = plain(dataclasses.asdict(explanation))
