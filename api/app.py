@@ -22,6 +22,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from risk.serving import warm_up
 from risk_api.audit import AuditLog, read_or_create_key
+from risk_api.bodies import add_body_schemas
 from risk_api.database import create_schema, make_engine
 from risk_api.deps import AUTHENTICATED, KEY_HEADER, NOT_AUTHENTICATED, Services
 from risk_api.keys import KeyStore
@@ -227,6 +228,18 @@ def build_services(settings: Settings) -> Services:
     )
 
 
+def _declare_bodies(app: FastAPI) -> None:
+    """Put the models of the bodies the routes read themselves in the OpenAPI schema."""
+    default = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = add_body_schemas(default())
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
 def create_app(settings: Settings | None = None, *, services: Services | None = None) -> FastAPI:
     """Build the application.
 
@@ -267,6 +280,7 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
         app.state.services = services
     app.include_router(scores_router)
     app.include_router(admin_router)
+    _declare_bodies(app)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(SQLAlchemyError, _database_error)

@@ -10,17 +10,18 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
-from fastapi import APIRouter, Response, status
+from fastapi import APIRouter, Depends, Response, status
 from fastapi.concurrency import run_in_threadpool
 
 from risk.explanation import Explanation
 from risk.features.small import query_ready
 from risk.serving import ScoredRows, score_request, worklist_request
 from risk_api.audit import AuditEntry
+from risk_api.bodies import body_schema, json_body
 from risk_api.database import utc_now
-from risk_api.deps import ModelDep, RequestIdDep, ScorerDep, ServicesDep
+from risk_api.deps import ScorerDep, ScoringCall, ScoringDep, ServicesDep
 from risk_api.facts import tenancy_tables
 from risk_api.model_store import ServedModel
 from risk_api.outcomes import ContactOutcome, HoldoutRow
@@ -56,6 +57,10 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 T = TypeVar("T")
+
+ScoreBody = Annotated[ScoreRequest, Depends(json_body(ScoreRequest))]
+WorklistBody = Annotated[WorklistRequest, Depends(json_body(WorklistRequest))]
+OutcomesBody = Annotated[OutcomesRequest, Depends(json_body(OutcomesRequest))]
 
 
 def _inline(body: ScoreRequest, size: int) -> bool:
@@ -121,17 +126,16 @@ def _audit_entries(
     items: list[dict[str, Any]],
     *,
     route: str,
-    model: ServedModel,
-    key_id: str,
-    request_id: str,
+    call: ScoringCall,
     as_of: Any,
 ) -> list[AuditEntry]:
     now = utc_now()
+    model = call.model
     return [
         AuditEntry(
             time=now,
-            request_id=request_id,
-            key_id=key_id,
+            request_id=call.request_id,
+            key_id=call.key.key_id,
             route=route,
             model_name=model.name,
             model_version=model.version,
@@ -153,14 +157,9 @@ def _audit_entries(
     response_model=ScoreResponse,
     responses={200: example_response(EXAMPLE_SCORE_RESPONSE), **_ERRORS},
     summary="Score tenancies from their raw facts, with reasons",
+    openapi_extra=body_schema(ScoreRequest),
 )
-async def scores(
-    body: ScoreRequest,
-    services: ServicesDep,
-    key: ScorerDep,
-    model: ModelDep,
-    request_id: RequestIdDep,
-) -> Response:
+async def scores(call: ScoringDep, body: ScoreBody) -> Response:
     """Score each tenancy at ``as_of``, with its reasons.
 
     Each tenancy gets its probability, band, rank within the request, up to four
@@ -169,22 +168,14 @@ async def scores(
     facts posted on or after ``as_of`` are ignored. Scores come back in request order.
     """
     size = len(body.tenancies)
-    scored = await _call(
-        _inline(body, size), _score, body, model, _threads(size, services.settings)
-    )
+    threads = _threads(size, call.services.settings)
+    scored = await _call(_inline(body, size), _score, body, call.model, threads)
     by_id = _items(scored)
     items = [by_id[t.tenancy_id] for t in body.tenancies]
-    services.audit.record(
-        _audit_entries(
-            items,
-            route="/v1/scores",
-            model=model,
-            key_id=key.key_id,
-            request_id=request_id,
-            as_of=body.as_of,
-        )
+    call.services.audit.record(
+        _audit_entries(items, route="/v1/scores", call=call, as_of=body.as_of)
     )
-    return _json({"model": model.identity(), "as_of": body.as_of.isoformat(), "scores": items})
+    return _json({"model": call.model.identity(), "as_of": body.as_of.isoformat(), "scores": items})
 
 
 @router.post(
@@ -192,14 +183,9 @@ async def scores(
     response_model=WorklistResponse,
     responses={200: example_response(EXAMPLE_WORKLIST_RESPONSE), **_ERRORS},
     summary="The households to contact first this cycle",
+    openapi_extra=body_schema(WorklistRequest),
 )
-async def worklist(
-    body: WorklistRequest,
-    services: ServicesDep,
-    key: ScorerDep,
-    model: ModelDep,
-    request_id: RequestIdDep,
-) -> Response:
+async def worklist(call: ScoringDep, body: WorklistBody) -> Response:
     """Return the ``capacity`` eligible households to contact first, with their reasons.
 
     When the service's hold-out share (``RISK_API_HOLDOUT_SHARE``, off by default) is
@@ -208,6 +194,7 @@ async def worklist(
     still holds ``capacity`` households to contact. Every draw is recorded, so that the
     landlord can later compare the outcomes of contacted and held-out households.
     """
+    services, model = call.services, call.model
     size = len(body.tenancies)
     share = services.settings.holdout_share
     result = await _call(
@@ -241,7 +228,7 @@ async def worklist(
                 model_version=model.version,
                 probability=item["probability"],
                 rank=item["rank"],
-                key_id=key.key_id,
+                key_id=call.key.key_id,
             )
             for item in listed_items
         ]
@@ -268,14 +255,7 @@ async def worklist(
         if tenancy_id not in by_id
     ]
     services.audit.record(
-        _audit_entries(
-            listed_items + others,
-            route="/v1/worklist",
-            model=model,
-            key_id=key.key_id,
-            request_id=request_id,
-            as_of=body.as_of,
-        )
+        _audit_entries(listed_items + others, route="/v1/worklist", call=call, as_of=body.as_of)
     )
     eligible = int(scores["eligible"].sum())
     return _json(
@@ -300,8 +280,9 @@ async def worklist(
         **{k: v for k, v in _ERRORS.items() if k != 503},
     },
     summary="Record what happened after contact",
+    openapi_extra=body_schema(OutcomesRequest),
 )
-async def outcomes(body: OutcomesRequest, services: ServicesDep, key: ScorerDep) -> dict[str, int]:
+async def outcomes(services: ServicesDep, key: ScorerDep, body: OutcomesBody) -> dict[str, int]:
     """Store contact outcomes, for the next training and to measure the effect of contact.
 
     An outcome is one of: contacted, reached, payment_plan_agreed, benefit_file_opened,

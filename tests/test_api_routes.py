@@ -435,7 +435,7 @@ def test_the_hold_out_is_the_same_when_the_list_is_asked_twice(
 
 
 
-def test_a_chunked_body_over_the_limit_is_cut_off_with_a_4xx(api_bundle_dirs, tmp_path):
+def test_a_chunked_body_over_the_limit_is_cut_off_with_413(api_bundle_dirs, tmp_path):
     def chunks():
         for _ in range(10):
             yield b" " * 300
@@ -446,7 +446,8 @@ def test_a_chunked_body_over_the_limit_is_cut_off_with_a_4xx(api_bundle_dirs, tm
             content=chunks(),
             headers={**running.headers("scorer"), "content-type": "application/json"},
         )
-        assert 400 <= response.status_code < 500
+        assert response.status_code == 413
+        assert response.json()["message"] == BODY_TOO_LARGE.format(limit=1_000)
 
 
 def test_a_body_that_is_not_json_says_where_it_breaks(api):
