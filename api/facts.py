@@ -31,6 +31,7 @@ from risk.contract import (
     Column,
     Table,
 )
+from risk.portfolio import ColumnTables, date_column
 
 #: The child tables sent inside each tenancy, in contract order.
 CHILD_TABLES = tuple(name for name in TABLES if name != TENANCIES.name)
@@ -187,8 +188,8 @@ TenancyFacts: type[ContractRow] = create_model(  # type: ignore[call-overload]
 )
 
 
-def tenancy_tables(tenancies: list[Any]) -> dict[str, list[tuple[Any, ...]]]:
-    """Flatten validated tenancies into row tuples per contract table.
+def tenancy_tables(tenancies: list[Any]) -> ColumnTables:
+    """Gather validated tenancies into the columns of each contract table.
 
     Parameters
     ----------
@@ -197,19 +198,22 @@ def tenancy_tables(tenancies: list[Any]) -> dict[str, list[tuple[Any, ...]]]:
 
     Returns
     -------
-    dict
-        For every contract table, its rows as tuples in the contract's column order
-        (dates as ISO ``YYYY-MM-DD`` text, absent optional values as None).
+    risk.portfolio.ColumnTables
+        For every contract table, its columns in the contract's column order (dates as
+        ``datetime64[D]``, absent optional values as None), ready for
+        :func:`risk.serving.score_request`.
     """
-    tables: dict[str, list[tuple[Any, ...]]] = {name: [] for name in TABLES}
-    for tenancy in tenancies:
-        values = tenancy.__dict__
-        tenancy_id = values["tenancy_id"]
-        tables[TENANCIES.name].append(_row(values, _COLUMNS[TENANCIES.name]))
-        for name in CHILD_TABLES:
-            columns = _COLUMNS[name]
-            tables[name].extend((tenancy_id, *_row(row, columns)) for row in values[name])
-    return tables
+    facts = [t.__dict__ for t in tenancies]
+    columns: dict[str, dict[str, Any]] = {TENANCIES.name: _columns(facts, TENANCIES.name)}
+    for name in CHILD_TABLES:
+        rows: list[dict[str, Any]] = []
+        ids: list[str] = []
+        for values in facts:
+            children = values[name]
+            rows += children
+            ids += [values["tenancy_id"]] * len(children)
+        columns[name] = {"tenancy_id": ids, **_columns(rows, name)}
+    return ColumnTables(columns)
 
 
 #: Columns of each table as the request carries them, each with whether it holds dates.
@@ -223,13 +227,13 @@ _COLUMNS = {
 }
 
 
-def _row(values: dict[str, Any], columns: tuple[tuple[str, bool], ...]) -> tuple[Any, ...]:
-    # Dates go back to the ISO text they came as: the feature engine takes that as is.
-    out = []
-    for column, is_date in columns:
-        value = values.get(column)
-        out.append(value.isoformat() if is_date and value is not None else value)
-    return tuple(out)
+def _columns(rows: list[dict[str, Any]], table: str) -> dict[str, Any]:
+    # One pass per column: C-level list building, and dates converted in bulk.
+    out: dict[str, Any] = {}
+    for column, is_date in _COLUMNS[table]:
+        values = [row.get(column) for row in rows]
+        out[column] = date_column(values) if is_date else values
+    return out
 
 
 def facts_from_portfolio(

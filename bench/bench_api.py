@@ -203,7 +203,6 @@ def make_bodies(data: Path, bundle: Path, as_of: str | None) -> Bodies:
     from risk.features import build_features
     from risk.ingestion import read_portfolio
     from risk.matrix import feature_matrix
-    from risk.portfolio import Portfolio
     from risk_api.facts import TenancyFacts, facts_from_portfolio, tenancy_tables
 
     portfolio = read_portfolio(data)
@@ -238,7 +237,7 @@ def make_bodies(data: Path, bundle: Path, as_of: str | None) -> Bodies:
     # The bare endpoint's prepared row: the library's features of the first tenancy.
     model = ModelBundle.load(bundle)
     one = tenancy_tables([TenancyFacts.model_validate(facts[0])])
-    features = build_features(Portfolio.from_rows(one), day.isoformat(), threads=1)
+    features = build_features(one.portfolio(), day.isoformat(), threads=1)
     row = np.asarray(feature_matrix(features, model.feature_names), dtype=np.float64)
     return Bodies(
         as_of=day.isoformat(),
