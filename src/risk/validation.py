@@ -17,8 +17,6 @@ import os
 from typing import TYPE_CHECKING
 
 import pandas as pd
-import pandera.pandas as pa
-from pandera.errors import SchemaErrors
 
 from risk.contract import (
     MAX_BIRTH_YEAR,
@@ -29,6 +27,8 @@ from risk.contract import (
     Table,
 )
 from risk.formats import AMBIGUOUS_DOT, EXPECTED, ambiguous_amounts, parse_values, typed_column
+from risk.pandera_loader import SchemaErrors
+from risk.pandera_loader import pandera as pa
 from risk.problems import (
     ContractViolation,
     Problem,
