@@ -8,7 +8,19 @@ measures in fresh subprocesses, on the same files:
 - ``features-parquet``: :func:`risk.features.build_features` at one as-of date, the
   tables read lazily from the Parquet directory;
 - ``features-frames``: the same from a :class:`~risk.portfolio.Portfolio` of pandas
-  frames loaded from that Parquet (peak memory includes the frames).
+  frames loaded from that Parquet (peak memory includes the frames);
+- ``pandas``: ``build_features_pandas(portfolio, as_of)`` from ``bench/pandas_features.py``,
+  a plain pandas implementation of the same features, on the same Portfolio of frames
+  as ``features-frames`` (loaded the same way, outside the timed call; peak memory
+  includes the frames).
+
+Beside each mode's ratio to ``sum``, every scenario reports two comparisons taken from
+the same run (ratios of the medians, of the best runs and of the CPU times):
+``duckdb_to_groupby`` (``features-parquet`` / ``sum``, both reading the Parquet files)
+and ``pandas_to_duckdb`` (``pandas`` / ``features-frames``, both starting from the
+same frames in memory). A mode whose child fails is recorded as failed (exit status
+and the end of its stderr), the other modes still run, and the script exits with
+status 1 after writing its results.
 
 Wall time is measured inside the child around the call (``--repeat`` runs; the median
 and the best run are reported: on a shared machine the best is the closest to an idle
@@ -27,7 +39,9 @@ Scenarios are ``generator:order``:
   many per-account exports write it; ``date`` re-sorts it by event date, as an
   append-only journal would be. The order changes the baseline more than the builder.
 
-Usage: ``python bench/bench_features.py [--scenarios simulation:tenancy,numpy:tenancy]``.
+Usage: ``python bench/bench_features.py [--tenancies N] [--scenarios simulation:tenancy]
+[--modes sum,features-parquet,features-frames,pandas] [--repeat R] [--data DIR]
+[--out FILE]``. Results go to ``bench/results/features.json`` (or ``--out``).
 """
 
 from __future__ import annotations
@@ -55,6 +69,11 @@ RESULTS = Path(__file__).parent / "results" / "features.json"
 EPOCH = np.datetime64("2020-01", "M")
 TABLES = ("tenancies", "incomes", "apl", "ledger", "support")
 DEFAULT_SCENARIOS = "simulation:tenancy,numpy:tenancy,simulation:date"
+DEFAULT_MODES = "sum,features-parquet,features-frames,pandas"
+#: Comparisons reported per scenario: name -> (measured mode, reference mode). Each pair
+#: starts from the same input: Parquet files for the first, frames in memory for the second.
+COMPARISONS = {"duckdb_to_groupby": ("features-parquet", "sum"),
+               "pandas_to_duckdb": ("pandas", "features-frames")}
 
 
 def _ids(n: int) -> pa.Array:
@@ -234,28 +253,49 @@ def child(mode: str, directory: str, as_of: str, repeat: int) -> None:
         for _ in range(repeat):
             rows = timed(lambda: len(con.execute(sql).df()))
     else:
-        source: Portfolio | str = directory
-        if mode == "features-frames":
-            import pandas as pd
+        import pandas as pd
 
+        source: Portfolio | str = directory
+        if mode in ("features-frames", "pandas"):
+            # Loaded before the timed calls; the peak RSS includes the frames.
             source = Portfolio.from_frames(
                 **{t: pd.read_parquet(Path(directory) / f"{t}.parquet") for t in TABLES}
             )
+        build: Callable[[Portfolio | str, object], object] = build_features
+        when: object = as_of
+        if mode == "pandas":
+            # Run as a script, this file's folder (bench/) is first on sys.path.
+            from pandas_features import build_features_pandas
+
+            build, when = build_features_pandas, pd.Timestamp(as_of)
         for _ in range(repeat):
-            rows = timed(lambda: len(build_features(source, as_of)))
+            rows = timed(lambda: len(build(source, when)))  # type: ignore[arg-type]
     print(json.dumps({"timings": timings, "cpu": cpu, "rows": rows}))
 
 
 def measure(mode: str, directory: Path, as_of: str, repeat: int) -> dict[str, object]:
-    """Run ``mode`` in a fresh subprocess; return its timings and peak RSS."""
+    """Run ``mode`` in a fresh subprocess; return its timings and peak RSS.
+
+    A child that fails gives ``{"mode", "failed": True, "status", "error"}`` (the end of
+    its stderr, which is also echoed) instead of raising, so that the other modes of
+    the run are still measured and the failure is written down with them.
+    """
     cmd = [sys.executable, __file__, "--child", mode, "--data", str(directory),
            "--as-of", as_of, "--repeat", str(repeat)]
     t0 = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
-    out = proc.stdout.read() if proc.stdout else ""
-    _, status, usage = os.wait4(proc.pid, 0)
-    if status != 0:
-        raise RuntimeError(f"{mode} failed with status {status}")
+    with tempfile.TemporaryFile("w+") as err:
+        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=err, text=True)
+        out = proc.stdout.read() if proc.stdout else ""
+        _, status, usage = os.wait4(proc.pid, 0)
+        err.seek(0)
+        stderr = err.read()
+    if status != 0 or not out.strip():
+        tail = "\n".join(stderr.strip().splitlines()[-5:])
+        print(f"{mode} failed with status {os.waitstatus_to_exitcode(status)}:\n{tail}",
+              file=sys.stderr)
+        return {"mode": mode, "failed": True, "status": os.waitstatus_to_exitcode(status),
+                "error": tail, "process_wall_s": time.perf_counter() - t0}
+    sys.stderr.write(stderr)
     result = json.loads(out.strip().splitlines()[-1])
     return {"mode": mode, "median_s": statistics.median(result["timings"]),
             "best_s": min(result["timings"]),
@@ -278,12 +318,31 @@ def run_scenario(scenario: str, root: Path, args: argparse.Namespace, as_of: str
         print(f"{scenario}: generated in {time.perf_counter() - t0:.0f} s")
     sizes = {t: pq.ParquetFile(directory / f"{t}.parquet").metadata.num_rows for t in TABLES}
     results = [measure(m, directory, as_of, args.repeat) for m in args.modes.split(",")]
-    base = next((r for r in results if r["mode"] == "sum"), None)
+    by_mode = {r["mode"]: r for r in results if not r.get("failed")}
     for r in results:
-        for stat in ("median", "best", "cpu"):
-            ratio = r[f"{stat}_s"] / base[f"{stat}_s"] if base else None  # type: ignore[operator]
-            r[f"{stat}_ratio_to_sum"] = ratio
-    return {"scenario": scenario, "sizes": sizes, "results": results}
+        if not r.get("failed"):
+            for stat in ("median", "best", "cpu"):
+                r[f"{stat}_ratio_to_sum"] = ratios(r, by_mode.get("sum"))[stat]
+    return {"scenario": scenario, "sizes": sizes, "results": results,
+            "ratios": {name: ratios(by_mode.get(a), by_mode.get(b))
+                       for name, (a, b) in COMPARISONS.items()}}
+
+
+def ratios(measured: dict | None, base: dict | None) -> dict[str, object]:
+    """``measured`` over ``base`` for the median, best and CPU times (None if one is absent).
+
+    ``runs`` pairs the i-th timed call of one child with the i-th of the other, to show
+    the spread; the median of those is not reported, the pairs being arbitrary (each
+    child runs its repetitions back to back).
+    """
+    out: dict[str, object] = {
+        stat: (measured[f"{stat}_s"] / base[f"{stat}_s"]
+               if measured and base and base[f"{stat}_s"] else None)
+        for stat in ("median", "best", "cpu")}
+    if measured and base:
+        out["runs"] = [a / b for a, b in zip(measured["timings_s"], base["timings_s"],
+                                             strict=True) if b]
+    return out
 
 
 def main() -> None:
@@ -294,7 +353,8 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=None, help="keep or reuse data here")
     parser.add_argument("--as-of", default=None, help="default: the day after the period")
     parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--modes", default="sum,features-parquet,features-frames")
+    parser.add_argument("--modes", default=DEFAULT_MODES)
+    parser.add_argument("--out", type=Path, default=RESULTS, help="results file")
     parser.add_argument("--child", default=None, help=argparse.SUPPRESS)
     parser.add_argument("--generator", default="simulation", help=argparse.SUPPRESS)
     parser.add_argument("--order", default="tenancy", help=argparse.SUPPRESS)
@@ -317,22 +377,34 @@ def main() -> None:
     nan = float("nan")
     for run in runs:
         for r in run["results"]:
+            if r.get("failed"):
+                print(f"{run['scenario']:<20}{run['sizes']['ledger']:>12,}{r['mode']:>18}"
+                      f"  FAILED (exit status {r['status']})")
+                continue
             print(f"{run['scenario']:<20}{run['sizes']['ledger']:>12,}{r['mode']:>18}"
                   f"{r['median_s']:>9.2f}{r['median_ratio_to_sum'] or nan:>7.2f}"
                   f"{r['best_s']:>8.2f}{r['best_ratio_to_sum'] or nan:>7.2f}"
                   f"{r['cpu_s']:>7.2f}{r['cpu_ratio_to_sum'] or nan:>7.2f}"
                   f"{r['peak_rss_gb']:>9.2f}{r['rows']:>9,}")
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps({
+        for name, ratio in run["ratios"].items():
+            if ratio["median"] is not None:
+                print(f"{run['scenario']:<20}{name:>30}: median {ratio['median']:.2f}x, "
+                      f"best {ratio['best']:.2f}x, cpu {ratio['cpu']:.2f}x")
+    failed = [f"{run['scenario']} {r['mode']}" for run in runs for r in run["results"]
+              if r.get("failed")]
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps({
         "as_of": as_of, "cores": os.cpu_count(), "tenancies": args.tenancies,
         "months": args.months, "repeat": args.repeat,
         "targets": {"seconds": TARGET_SECONDS, "peak_gb": TARGET_PEAK_GB,
                     "ratio_to_sum": TARGET_RATIO},
-        "runs": runs,
+        "runs": runs, "failed": failed,
     }, indent=2))
-    print(f"written {RESULTS}")
+    print(f"written {args.out}")
     if tmp is not None:
         tmp.cleanup()
+    if failed:
+        sys.exit(f"failed: {', '.join(failed)}")
 
 
 if __name__ == "__main__":
