@@ -44,7 +44,12 @@ are oversubscribed, so each measurement records the load average before it, and 
 CPU seconds other processes used while it ran (``/proc/stat`` busy time minus the
 child's own). ``--wait-idle S`` waits, up to S seconds over the whole run, before each
 part's measured runs (after the fit's data preparation) until fewer than ``--max-load``
-cores (0.5) are busy over a 10 s sample of ``/proc/stat``.
+cores (0.5) are busy over a 10 s sample of ``/proc/stat``. Without ``--wait-idle`` (or
+with 0) nothing is sampled and each part starts at once.
+
+With ``--data DIR`` the data are kept there and reused by later runs. The fit's prepared
+rows are reused only when they were made for the same ``--rows`` and ``--fit-tenancies``
+(recorded in ``fit-data.json`` beside them); otherwise they are made again.
 
 Usage: ``python bench/bench_training.py [--only fit|targets|reproducibility] [--repeat 3]
 [--tenancies 50000] [--fit-tenancies 70000] [--rows 1000000] [--out FILE]``.
@@ -358,14 +363,36 @@ def _median(runs: list[dict[str, Any]], key: str) -> float:
     return float(statistics.median(r[key] for r in runs))
 
 
+def _prepared_fit_data(root: Path, args: argparse.Namespace) -> dict[str, Any] | None:
+    """The description of the fit's rows prepared in ``root``, if made for these arguments.
+
+    ``fit-data.json`` records the ``--rows`` and ``--fit-tenancies`` the rows were made
+    for; prepared data without it, or made for other values, are not reused.
+    """
+    description = root / "fit-data.json"
+    if not (args.reuse and description.exists() and (root / "x_train.npy").exists()):
+        return None
+    data = json.loads(description.read_text())
+    made_for = data.get("made_for", {})
+    if made_for == {"rows": args.rows, "fit_tenancies": args.fit_tenancies}:
+        return data
+    _log(f"fit: the rows in {root} were made for {made_for or 'unrecorded arguments'}, not "
+         f"--rows {args.rows} --fit-tenancies {args.fit_tenancies}: making them again")
+    return None
+
+
 def part_fit(args: argparse.Namespace) -> dict[str, Any]:
     root = Path(args.data)
-    if (root / "x_train.npy").exists() and args.reuse:
-        data = json.loads((root / "fit-data.json").read_text())
+    data = _prepared_fit_data(root, args)
+    if data is not None:
         _log(f"fit: reusing prepared rows in {root}")
     else:
+        # Removed first: should the preparation fail halfway, no description would vouch
+        # for a mix of the old and new files at the next run.
+        (root / "fit-data.json").unlink(missing_ok=True)
         _log(f"fit: simulating {args.fit_tenancies:,} tenancies, building features and labels")
         data = run_child("fit-data", args)
+        data["made_for"] = {"rows": args.rows, "fit_tenancies": args.fit_tenancies}
         (root / "fit-data.json").write_text(json.dumps(data))
     _log(f"fit: {data['rows']:,} rows ({data['train_rows']:,} train, "
          f"{data['valid_rows']:,} valid), features {data['features_s']:.1f} s")
@@ -509,8 +536,13 @@ def wait_idle(args: argparse.Namespace, part: str) -> dict[str, Any]:
 
     Idle means fewer than ``--max-load`` cores busy over a 10 s sample of ``/proc/stat``
     (no child of this benchmark runs meanwhile); the 1-minute load average is recorded
-    beside it, but it lags by minutes after a previous measurement.
+    beside it, but it lags by minutes after a previous measurement. Without
+    ``--wait-idle`` nothing is sampled: the part starts at once, with only the load
+    average recorded (as ``bench/bench_scoring.py`` does).
     """
+    if args.wait_idle <= 0:
+        return {"load_at_start": [round(x, 2) for x in os.getloadavg()],
+                "max_load": args.max_load, "waited_s": 0.0}
     t0 = time.perf_counter()
     busy = busy_cores()
     while busy >= args.max_load and time.time() < args.deadline:
@@ -532,6 +564,9 @@ def print_table(results: dict[str, Any]) -> None:
     for part in PARTS:
         if part in results:
             idle = results[part]["idle"]
+            if "busy_cores_at_start" not in idle:  # not sampled: no --wait-idle
+                print(f"{part}: load {idle['load_at_start'][0]:.2f} at start")
+                continue
             print(f"{part}: {idle['busy_cores_at_start']:.2f} cores busy at start, load "
                   f"{idle['load_at_start'][0]:.2f}{'' if idle['idle_at_start'] else ' (BUSY)'}")
     fit = results.get("fit")

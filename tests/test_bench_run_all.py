@@ -1,4 +1,4 @@
-"""bench/run_all.py: the merge of the parts' JSON, the report, the README block, a smoke run.
+"""bench/run_all.py, bench_figures.py, bench_report.py: the merge, the report, a smoke run.
 
 The parts below are hand-made in the shapes the benchmarks write (only the keys the
 report reads), so that every figure in the rendered tables can be traced to one here.
@@ -17,11 +17,26 @@ from typing import Any
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-_spec = importlib.util.spec_from_file_location("bench_run_all", ROOT / "bench" / "run_all.py")
-assert _spec and _spec.loader
-run_all = importlib.util.module_from_spec(_spec)
-sys.modules["bench_run_all"] = run_all  # dataclasses look their module up by name
-_spec.loader.exec_module(run_all)
+
+
+def _load(name: str, file: str) -> Any:
+    """A module of bench/ (not a package) by its path, registered under ``name``.
+
+    Registered before it runs: dataclasses look their module up by name, and run_all and
+    bench_report import the modules below theirs by their plain names, as the scripts do
+    with bench/ first on sys.path.
+    """
+    spec = importlib.util.spec_from_file_location(name, ROOT / "bench" / file)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+figures = _load("bench_figures", "bench_figures.py")
+report = _load("bench_report", "bench_report.py")
+run_all = _load("bench_run_all", "run_all.py")
 
 SIZES = [1_000, 4_000]
 
@@ -133,7 +148,7 @@ def settings(only: list[str] | None = None) -> dict[str, Any]:
 
 
 def latest(jobs: list[dict[str, Any]] | None = None, only: list[str] | None = None) -> dict:
-    return run_all.merge(jobs if jobs is not None else every_part(), MACHINE, settings(only), 42.0)
+    return figures.merge(jobs if jobs is not None else every_part(), MACHINE, settings(only), 42.0)
 
 
 def row(merged: dict[str, Any], stage: str) -> dict[str, Any]:
@@ -141,7 +156,7 @@ def row(merged: dict[str, Any], stage: str) -> dict[str, Any]:
 
 
 def test_latest_markdown_names_the_machine_and_every_stage() -> None:
-    text = run_all.render_markdown(latest())
+    text = report.render_markdown(latest())
     for fact in ("Test CPU 9000", "2 cores", "23.5 GiB", "Debian 12", "kernel 6.1.0",
                  "CPython 3.11.7", "lightgbm 4.7.0", "[0.1, 0.2, 0.3] at start",
                  "[1.0, 0.5, 0.4] at end", "2026-11-22T12:00:00", "abc123def456",
@@ -182,7 +197,7 @@ def test_the_headline_takes_the_largest_size_and_each_ratio_from_its_own_run() -
 
 
 def test_met_flags_render_as_yes_no_or_dash() -> None:
-    text = run_all.render_markdown(latest())
+    text = report.render_markdown(latest())
     line = next(t for t in text.splitlines() if t.startswith("| training fit"))
     assert line.endswith("| **no** |") and "<= 120 s, <= 1.5x" in line and "1.30x" in line
     line = next(t for t in text.splitlines() if t.startswith("| API reload under load"))
@@ -200,7 +215,7 @@ def test_a_failed_part_is_shown_as_failed_not_dropped() -> None:
     jobs[3] = job("features", 4_000, features, status="failed", error="exit status 1: failed")
     merged = latest(jobs)
     assert merged["failed"] == ["features-4000", "training"]
-    text = run_all.render_markdown(merged)
+    text = report.render_markdown(merged)
     line = next(t for t in text.splitlines() if t.startswith("| training fit"))
     assert "| failed (see below) |" in line and line.endswith("| **FAILED** |")
     line = next(t for t in text.splitlines() if t.startswith("| feature build, plain pandas"))
@@ -229,7 +244,7 @@ def test_a_missing_scoring_benchmark_is_not_available_only_in_a_quick_run(tmp_pa
     assert full.status == "failed" and "does not exist" in (full.error or "")
     merged = latest([quick.record()], only=["scoring"])
     assert merged["failed"] == []
-    assert "not available" in run_all.render_markdown(merged)
+    assert "not available" in report.render_markdown(merged)
 
 
 def test_a_process_that_fails_is_failed_and_stale_results_are_not_read(tmp_path: Path) -> None:
@@ -257,7 +272,7 @@ def test_a_process_that_fails_is_failed_and_stale_results_are_not_read(tmp_path:
 
 def test_the_growth_table_has_one_column_per_size_and_how_each_stage_grows() -> None:
     merged = latest()
-    table = run_all.growth_table(merged["growth"], SIZES)
+    table = report.growth_table(merged["growth"], SIZES)
     lines = table.splitlines()
     assert lines[0] == "| stage | 1,000 tenancies | 4,000 tenancies | 4x tenancies |"
     simulation = next(t for t in lines if t.startswith("| simulation"))
@@ -277,7 +292,7 @@ def test_the_growth_table_has_one_column_per_size_and_how_each_stage_grows() -> 
 def test_parts_left_out_by_only_are_named_and_absent_from_the_tables() -> None:
     jobs = [j for j in every_part() if j["part"] in ("simulation", "features")]
     merged = latest(jobs, only=["simulation", "features"])
-    text = run_all.render_markdown(merged)
+    text = report.render_markdown(merged)
     assert "Not run this time (`--only`): scoring, training, api." in text
     assert "| batch scoring" not in text and "| training" not in text
     assert merged["failed"] == []
@@ -286,24 +301,24 @@ def test_parts_left_out_by_only_are_named_and_absent_from_the_tables() -> None:
 def test_readme_markers_are_rewritten_and_the_text_outside_them_is_untouched() -> None:
     before = "# Title\n\nIntro.\n\n## Benchmarks\n\nRun it.\n\n"
     after = "\n\nMore text after.\n"
-    old = f"{before}{run_all.START_MARK}\nold table\n{run_all.END_MARK}{after}"
-    block = run_all.readme_block(latest())
-    new = run_all.rewrite_readme(old, block)
-    assert new.startswith(before + run_all.START_MARK + "\n")
-    assert new.endswith(run_all.END_MARK + after)
+    old = f"{before}{report.START_MARK}\nold table\n{report.END_MARK}{after}"
+    block = report.readme_block(latest())
+    new = report.rewrite_readme(old, block)
+    assert new.startswith(before + report.START_MARK + "\n")
+    assert new.endswith(report.END_MARK + after)
     assert "old table" not in new and "| batch scoring with reasons |" in new
     assert "Test CPU 9000" in new and "abc123def456"[:12] in new
-    assert run_all.rewrite_readme(new, block) == new  # idempotent
+    assert report.rewrite_readme(new, block) == new  # idempotent
 
 
 def test_a_readme_without_markers_is_refused() -> None:
     with pytest.raises(ValueError, match="bench:start"):
-        run_all.rewrite_readme("# no markers here\n", "block")
+        report.rewrite_readme("# no markers here\n", "block")
 
 
 def test_the_repository_readme_has_the_bench_markers() -> None:
     text = (ROOT / "README.md").read_text()
-    assert text.index(run_all.START_MARK) < text.index(run_all.END_MARK)
+    assert text.index(report.START_MARK) < text.index(report.END_MARK)
 
 
 def test_the_plan_runs_sized_parts_at_every_size_and_training_at_a_million_rows(
@@ -320,12 +335,19 @@ def test_the_plan_runs_sized_parts_at_every_size_and_training_at_a_million_rows(
     assert all(c[c.index("--repeat") + 1] == "3" for n, c in commands.items() if n != "api")
     assert all(c[c.index("--out") + 1].endswith(f"{n}.json") for n, c in commands.items())
     assert "pandas" in commands["features-50000"][commands["features-50000"].index("--modes") + 1]
+    # A full run scores bench_scoring's own bundle (20,000 tenancies), not --quick's.
+    assert "--bundle-tenancies" not in commands["scoring-50000"]
 
 
 def test_quick_means_tiny_sizes_one_repeat_and_never_the_readme(tmp_path: Path) -> None:
     args = run_all.parse_args(["--quick", "--work", str(tmp_path)])
     assert args.sizes == list(run_all.QUICK_SIZES) and args.repeat == 1
-    assert "--quick" in run_all.plan_jobs(args, tmp_path)[-1].command
+    jobs = run_all.plan_jobs(args, tmp_path)
+    assert "--quick" in jobs[-1].command
+    # A smoke run: the scoring bundle is trained on a few tenancies, not on 20,000.
+    scoring = [j.command for j in jobs if j.part == "scoring"]
+    assert len(scoring) == len(run_all.QUICK_SIZES)
+    assert all(c[c.index("--bundle-tenancies") + 1] == "2000" for c in scoring)
     with pytest.raises(SystemExit):
         run_all.parse_args(["--quick", "--readme"])
     with pytest.raises(SystemExit):
@@ -356,17 +378,17 @@ def test_a_part_whose_results_have_another_shape_is_failed_with_the_reason() -> 
     merged = latest(jobs)
     assert merged["failed"] == ["scoring-4000"]
     assert row(merged, "batch scoring with reasons")["status"] == "failed"
-    text = run_all.render_markdown(merged)
+    text = report.render_markdown(merged)
     assert "- scoring at 4,000: failed: results not understood (KeyError" in text
     scoring = next(g for g in merged["growth"] if g["stage"] == "batch scoring with reasons")
     assert scoring["cells"][0]["value"] == 0.4 and scoring["cells"][1] == "failed"
 
 
 def test_a_busy_machine_is_pointed_out_and_an_idle_one_is_not() -> None:
-    assert "machine was busy" not in run_all.render_markdown(latest())
+    assert "machine was busy" not in report.render_markdown(latest())
     busy = latest()
     busy["machine"] = {**MACHINE, "load_average_end": [3.5, 2.0, 1.0]}
-    assert "(1-minute load average up to 3.5 on 2 cores)" in run_all.render_markdown(busy)
+    assert "(1-minute load average up to 3.5 on 2 cores)" in report.render_markdown(busy)
 
 
 def test_render_only_rewrites_the_report_from_the_saved_json(tmp_path: Path) -> None:
