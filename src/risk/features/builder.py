@@ -186,7 +186,7 @@ def build_features(
     finally:
         con.close()
     out = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
-    return _apply_dtypes(out)
+    return apply_feature_dtypes(out)
 
 
 def _build_one(con: duckdb.DuckDBPyConnection, date: pd.Timestamp) -> pd.DataFrame:
@@ -196,9 +196,28 @@ def _build_one(con: duckdb.DuckDBPyConnection, date: pd.Timestamp) -> pd.DataFra
     return frame
 
 
-def _apply_dtypes(frame: pd.DataFrame) -> pd.DataFrame:
-    # Numeric and bool features arrive as float64 from Arrow (NULL as NaN): only the
-    # categorical codes need converting, in place, without rebuilding the frame.
+def apply_feature_dtypes(frame: pd.DataFrame) -> pd.DataFrame:
+    """Give a feature query's result the dtypes of :func:`build_features`' frame.
+
+    Numeric and bool features arrive as float64 (NULL as NaN) from any engine: only the
+    categorical codes need converting, in place, without rebuilding the frame.
+
+    Parameters
+    ----------
+    frame
+        ``tenancy_id``, ``as_of`` and the features, categorical ones as their codes.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``frame``, its categorical features as ``category`` with the catalogue's
+        categories.
+
+    Raises
+    ------
+    ValueError
+        When a code is outside the catalogue's categories.
+    """
     for f in FEATURES:
         if f.dtype != "categorical":
             continue
