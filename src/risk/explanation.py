@@ -14,7 +14,8 @@ with the group's largest-contributing feature, its value filled into the catalog
 stable when a feature of the group is added, renamed or reworded; ``feature`` says
 which one worded it.
 
-Values are worded by :mod:`risk.wording` (French and English), once per distinct value.
+Values are worded by :mod:`risk.wording` (French and English), once per distinct value
+or, for amounts and shares, once per value as rounded in words (euro, percent).
 
 Each explanation may carry one "what would lower the risk" line from
 :mod:`risk.counterfactual`. Everything is computed column-wise over the rows, so a
@@ -38,7 +39,14 @@ from risk.bundle import ModelBundle
 from risk.catalogue import get_feature
 from risk.counterfactual import best_changes, candidate_changes
 from risk.matrix import column_values, feature_matrix, numpy_column, text_column
-from risk.wording import ReasonTable, counterfactual_text, format_value, reason_text, word_reasons
+from risk.wording import (
+    ReasonTable,
+    counterfactual_lines,
+    counterfactual_text,
+    format_value,
+    reason_text,
+    word_reasons,
+)
 
 __all__ = [
     "BAD_MAX_REASONS",
@@ -499,10 +507,13 @@ def _what_if(
     )
     n = len(features)
     fr, en = np.full(n, "", dtype=object), np.full(n, "", dtype=object)
-    for i in np.flatnonzero(~np.isnan(best["probability"])):
-        change, value = best["change"][i], best["shown_value"][i]
-        fr[i] = counterfactual_text(change, value, probability[i], best["probability"][i], "fr")
-        en[i] = counterfactual_text(change, value, probability[i], best["probability"][i], "en")
+    rows = np.flatnonzero(~np.isnan(best["probability"]))
+    fr[rows], en[rows] = counterfactual_lines(
+        best["change"][rows],
+        best["shown_value"][rows],
+        probability[rows],
+        best["probability"][rows],
+    )
     return {
         "cf_after": best["probability"],
         "cf_fr": fr,
@@ -518,4 +529,3 @@ def _scalar(value: object) -> Any:
     if isinstance(value, float) and math.isnan(value):
         return None
     return value
-

@@ -5,8 +5,11 @@ separated by a plain space) and English (``2.3``, ``1,234``). Money is rounded t
 euro, ratios become percentages, balances in months of residual rent keep one decimal.
 An unknown value, or a flag not holding the value its reason describes, is worded from
 the feature's label (``Taux d'effort : donnée absente``). :mod:`risk.explanation` words
-each distinct value once with these functions (:func:`word_reasons`), from a table of
-the model's features worked out once per bundle (:class:`ReasonTable`).
+a batch column-wise with the same functions: :func:`word_reasons` words each distinct
+value once (amounts and shares once per euro or percent, the rounding their words
+show), from a table of the model's features worked out once per bundle
+(:class:`ReasonTable`), and :func:`counterfactual_lines` each change's condition once
+per value.
 """
 
 from __future__ import annotations
@@ -93,6 +96,62 @@ def counterfactual_text(
     return f"{condition}, the probability would fall from {p0} to {p1}"
 
 
+def counterfactual_lines(
+    changes: np.ndarray, values: np.ndarray, before: np.ndarray, after: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Write :func:`counterfactual_text` for many rows at once, in French and English.
+
+    Parameters
+    ----------
+    changes
+        Object array of each row's :class:`~risk.catalogue.Counterfactual`.
+    values, before, after
+        Per row, as :func:`counterfactual_text` takes them.
+
+    Returns
+    -------
+    (numpy.ndarray, numpy.ndarray)
+        The French and English lines (object arrays), equal to
+        ``counterfactual_text(changes[i], values[i], before[i], after[i], language)``.
+    """
+    n = len(changes)
+    fr, en = np.empty(n, dtype=object), np.empty(n, dtype=object)
+    # Each change's condition is worded once per distinct value: a batch has few
+    # changes and, for its amounts, far fewer values than rows. The changes are keyed
+    # by identity (``changes`` holds them meanwhile): hashing a frozen dataclass hashes
+    # every field, on every row.
+    conditions: dict[tuple[int, object], tuple[str, str]] = {}
+    for i, (change, value, p, q) in enumerate(
+        zip(changes.tolist(), values.tolist(), before.tolist(), after.tolist(), strict=True)
+    ):
+        condition = conditions.get((id(change), value))
+        if condition is None:
+            shown = get_feature(change.shown)
+            condition = (
+                change.condition_fr.format(value=format_value(shown, value, "fr")),
+                change.condition_en.format(value=format_value(shown, value, "en")),
+            )
+            conditions[(id(change), value)] = condition
+        p0, p1 = _probabilities(p, q)
+        # French numbers are the English ones with the separators swapped (_number).
+        fr[i] = (
+            f"{condition[0]}, la probabilité passerait de "
+            f"{p0.replace(',', ' ').replace('.', ',')} à {p1.replace(',', ' ').replace('.', ',')}"
+        )
+        en[i] = f"{condition[1]}, the probability would fall from {p0} to {p1}"
+    return fr, en
+
+
+def _probabilities(before: float, after: float) -> tuple[str, str]:
+    """Write the two probabilities in English, with the digits of :func:`counterfactual_text`."""
+    digits = 2
+    p0, p1 = _number(before, digits, "en"), _number(after, digits, "en")
+    while digits < 4 and p0 == p1:
+        digits += 1  # never "from 0.41 to 0.41"
+        p0, p1 = _number(before, digits, "en"), _number(after, digits, "en")
+    return p0, p1
+
+
 def _number(number: float, decimals: int, language: str) -> str:
     text = f"{number:,.{decimals}f}"
     if text.startswith("-") and float(text.replace(",", "")) == 0:
@@ -177,6 +236,13 @@ def word_reasons(
         keys: list[Any] = distinct.tolist()
         if categories is None:
             picked: np.ndarray = numbers
+            # Amounts and shares seldom repeat to the cent, but their words, rounded to
+            # the euro or the percent, do: word one value of each class of equal words.
+            rounded = _word_classes(feature, distinct)
+            if rounded is not None:
+                _, first, classes = np.unique(rounded, return_index=True, return_inverse=True)
+                keys = distinct[first].tolist()
+                inverse = classes[inverse]
         else:
             codes = np.where(np.isnan(distinct), -1, distinct).astype(np.intp)
             keys = categories[codes].tolist()
@@ -197,3 +263,21 @@ def word_reasons(
             words = np.array([function(feature, key, language) for key in keys], dtype=object)
             out[field][where] = words[inverse]
     return out
+
+
+def _word_classes(feature: Feature, values: np.ndarray) -> np.ndarray | None:
+    """Return what a numeric feature's words depend on, value by value, or None.
+
+    Values with equal results here are worded alike by :func:`format_value` and
+    :func:`reason_text`: money is written from ``floor(value + 0.5)`` and a ratio from
+    ``floor(value * 100 + 0.5)``, computed here with the same float operations (NaN,
+    worded as unknown, stays NaN and forms one class). Other units, flags and
+    categories give None: their values are worded one by one.
+    """
+    if feature.dtype != "numeric":
+        return None
+    if feature.unit in _MONEY_UNITS:
+        return np.floor(values + 0.5)
+    if feature.unit == "ratio":
+        return np.floor(values * 100 + 0.5)
+    return None
