@@ -42,25 +42,14 @@ def contract_rows():
     return rows
 
 
-def columns_of(rows):
-    columns = {}
-    for name, table in TABLES.items():
-        values = list(zip(*rows[name], strict=True)) or [()] * len(table.columns)
-        columns[name] = {
-            c.name: np.array(v, dtype="datetime64[D]") if c.kind == "date" else list(v)
-            for c, v in zip(table.columns, values, strict=True)
-        }
-    return ColumnTables(columns)
-
-
 def test_columns_give_back_the_rows_with_iso_dates_and_none():
     rows = contract_rows()
-    assert columns_of(rows).rows() == rows
+    assert ColumnTables.from_rows(rows).rows() == rows
 
 
 def test_columns_give_the_frames_that_rows_give():
     rows = contract_rows()
-    from_columns = columns_of(rows).portfolio()
+    from_columns = ColumnTables.from_rows(rows).portfolio()
     from_rows = Portfolio.from_rows(rows)
     for name, frame in from_rows.tables():
         pd.testing.assert_frame_equal(getattr(from_columns, name), frame, check_dtype=True)
@@ -68,7 +57,7 @@ def test_columns_give_the_frames_that_rows_give():
 
 def test_a_missing_table_or_optional_column_is_empty():
     rows = contract_rows()
-    columns = columns_of(rows).columns
+    columns = ColumnTables.from_rows(rows).columns
     ledger = {k: v for k, v in columns["ledger"].items() if k != "payment_method"}
     partial = ColumnTables({"tenancies": columns["tenancies"], "ledger": ledger})
     assert len(partial) == 2

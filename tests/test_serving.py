@@ -10,7 +10,6 @@ import pytest
 from api_setup import AS_OF
 from model_bundles import make_bundle
 from risk import serving
-from risk.contract import TABLES
 from risk.features import build_features
 from risk.features.small import portfolio_rows
 from risk.portfolio import ColumnTables
@@ -30,25 +29,13 @@ def request_rows(model_simulation, present_ids):
     return {name: [r for r in table if r[0] in wanted] for name, table in rows.items()}
 
 
-def as_columns(rows):
-    """The API's form of the same facts: columns, dates as datetime64 days."""
-    columns = {}
-    for name, table in TABLES.items():
-        values = list(zip(*rows[name], strict=True)) or [()] * len(table.columns)
-        columns[name] = {
-            c.name: np.array(v, dtype="datetime64[D]") if c.kind == "date" else list(v)
-            for c, v in zip(table.columns, values, strict=True)
-        }
-    return ColumnTables(columns)
-
-
 @pytest.mark.parametrize("facts", ["rows", "columns"])
 @pytest.mark.parametrize("small_request", [10_000, 0], ids=["sqlite", "duckdb"])
 def test_a_request_is_scored_as_the_portfolio_is_on_either_engine(
     monkeypatch, request_rows, bundle, model_simulation, small_request, facts
 ):
     monkeypatch.setattr(serving, "SMALL_REQUEST", small_request)
-    given = request_rows if facts == "rows" else as_columns(request_rows)
+    given = request_rows if facts == "rows" else ColumnTables.from_rows(request_rows)
     scored = serving.score_request(given, AS_OF, bundle, threads=1)
     whole = build_features(model_simulation.portfolio, AS_OF, threads=1)
     expected = score_features(whole, bundle, threads=1).set_index("tenancy_id")

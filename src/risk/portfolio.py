@@ -186,6 +186,29 @@ class ColumnTables:
 
     columns: Mapping[str, Mapping[str, Sequence[Any] | np.ndarray]]
 
+    @classmethod
+    def from_rows(cls, rows: Mapping[str, Sequence[tuple[Any, ...]]]) -> ColumnTables:
+        """Return the columns of row tuples (the inverse of :meth:`rows`).
+
+        Parameters
+        ----------
+        rows
+            For each contract table, its rows as tuples in contract column order;
+            dates as :class:`datetime.date` or ISO text, empty values None.
+
+        Returns
+        -------
+        ColumnTables
+        """
+        columns: dict[str, dict[str, Sequence[Any] | np.ndarray]] = {}
+        for name, table in TABLES.items():
+            values = list(zip(*rows.get(name, ()), strict=True)) or [()] * len(table.columns)
+            columns[name] = {
+                c.name: np.array(v, dtype="datetime64[D]") if c.kind == "date" else list(v)
+                for c, v in zip(table.columns, values, strict=True)
+            }
+        return cls(columns)
+
     def __len__(self) -> int:
         """Return the number of tenancies."""
         return len(self.columns.get("tenancies", {}).get("tenancy_id", ()))
