@@ -123,20 +123,13 @@ _REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
 
 
 def _request_id(request: Request) -> str:
-    given = request.headers.get("x-request-id", "")
-    return given if _REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
-
-
-async def request_id(request: Request) -> str:
     """Return the caller's ``X-Request-ID`` (kept in the audit log), or a new one.
 
     Only a plain token is kept: the header is the caller's free text, and the audit log
     holds none (a tool could put a name there).
     """
-    return _request_id(request)
-
-
-RequestIdDep = Annotated[str, Depends(request_id)]
+    given = request.headers.get("x-request-id", "")
+    return given if _REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
 
 
 @dataclass(frozen=True)
@@ -145,7 +138,7 @@ class ScoringCall:
 
     Each dependency FastAPI solves costs a few tens of microseconds, a sizeable share
     of a one-tenancy request. The checks are those of :data:`ScorerDep`,
-    :data:`ModelDep` and :data:`RequestIdDep`, in that order (a wrong role gets 403
+    :data:`ModelDep` and the request id, in that order (a wrong role gets 403
     even when no model is loaded).
     """
 
